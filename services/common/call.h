@@ -1,0 +1,76 @@
+// The one way a unary handler runs: authenticate, authorize, do the work on
+// the worker pool, map exceptions to statuses, write the audit record.
+// Handlers state what the call needs (CallSpec) and never forget a step.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/auth.h"
+#include "common/worker_pool.h"
+
+namespace iop::audit {
+class AuditLog;
+}
+
+namespace iop::server {
+
+struct CallSpec {
+  const char* method;            // "GetSite": audit records and logs
+  auth::Permission permission;   // what the caller's roles must allow
+  bool client_data = false;      // true: leaves an audit record
+};
+
+// What a handler sees of its call.
+class Call {
+ public:
+  Call(const auth::Caller& caller, grpc::CallbackServerContext* context)
+      : caller_(caller), context_(context) {}
+  const auth::Caller& caller() const { return caller_; }
+  grpc::CallbackServerContext* context() const { return context_; }
+  // Ids the call touched, for its audit record.
+  void Touch(const std::string& id) {
+    if (!id.empty()) resource_ids_.push_back(id);
+  }
+  const std::vector<std::string>& resource_ids() const { return resource_ids_; }
+  void SetAuditDetail(std::string detail) { audit_detail_ = std::move(detail); }
+  const std::string& audit_detail() const { return audit_detail_; }
+
+ private:
+  const auth::Caller& caller_;
+  grpc::CallbackServerContext* context_;
+  std::vector<std::string> resource_ids_;
+  std::string audit_detail_;
+};
+
+class CallRunner {
+ public:
+  CallRunner(const auth::Authenticator& authenticator, WorkerPool& pool, audit::AuditLog* audit,
+             std::string service)
+      : authenticator_(authenticator), pool_(pool), audit_(audit), service_(std::move(service)) {}
+
+  // Lifecycle: the returned reactor belongs to gRPC. The work runs on the
+  // pool; Finish() is called exactly once from there, after which gRPC may
+  // free the request, response and context, so nothing touches them later.
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, const CallSpec& spec,
+                                  std::function<void(Call&)> work);
+
+  // Synchronous core of Unary, also used by streaming handlers: returns the
+  // final status and, through `caller_out`, who called.
+  grpc::Status Run(grpc::CallbackServerContext* context, const CallSpec& spec,
+                   const std::function<void(Call&)>& work);
+
+  // Authenticates and authorizes only (streams check before they start).
+  auth::Caller Authorize(grpc::CallbackServerContext* context, const CallSpec& spec) const;
+
+ private:
+  const auth::Authenticator& authenticator_;
+  WorkerPool& pool_;
+  audit::AuditLog* audit_;
+  std::string service_;
+};
+
+}  // namespace iop::server
