@@ -80,7 +80,7 @@ class Pool {
   class Lease {
    public:
     Lease(Lease&& other) noexcept;
-    Lease& operator=(Lease&&) = delete;
+    Lease& operator=(Lease&& other) noexcept;
     ~Lease();
     pqxx::connection& conn();
     // The connection is unusable: close it instead of returning it.

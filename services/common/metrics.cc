@@ -78,6 +78,12 @@ void Metrics::Serve(const std::string& address) {
   exposer_->RegisterCollectable(process_);
 }
 
+int Metrics::port() const {
+  if (!exposer_) return 0;
+  auto ports = exposer_->GetListeningPorts();
+  return ports.empty() ? 0 : ports.front();
+}
+
 MethodName SplitMethod(const char* full_method) {
   if (full_method == nullptr) return {"unknown", "unknown"};
   std::string_view s(full_method);

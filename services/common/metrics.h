@@ -25,6 +25,8 @@ class Metrics {
   std::shared_ptr<prometheus::Registry> shared_registry() { return registry_; }
   // Starts serving /metrics on host:port (throws if the port is taken).
   void Serve(const std::string& address);
+  // The bound port (useful when the address asked for port 0); 0 if not serving.
+  int port() const;
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;

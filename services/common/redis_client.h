@@ -104,7 +104,7 @@ class RedisClient {
 
  private:
   struct Connection;
-  Connection* Acquire(RedisResult* result);
+  Connection* Acquire(CircuitBreaker::Permit permit, RedisResult* result);
   void Release(Connection* conn, bool reusable);
   Connection* Connect(RedisResult* result);
   void DropIdle();

@@ -1,0 +1,163 @@
+#include "common/audit.h"
+
+#include <prometheus/counter.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "common/db.h"
+#include "common/log.h"
+
+namespace iop::audit {
+namespace {
+
+constexpr std::string_view kTokenPrefix = "a1:";
+// PostgreSQL's timestamptz range is wider, but absl::Time is not bounded at
+// all; clamp to years 1..9999 so a silly filter cannot overflow the query.
+constexpr std::int64_t kMinMicros = -62135596800LL * 1000000;
+constexpr std::int64_t kMaxMicros = 253402300799LL * 1000000;
+
+// Text arrays travel as JSON so no hand-written array-literal quoting is needed.
+std::string JsonArray(const std::vector<std::string>& values) {
+  return nlohmann::json(values).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::vector<std::string> ParseJsonArray(const std::string& text) {
+  return nlohmann::json::parse(text).get<std::vector<std::string>>();
+}
+
+nlohmann::json EventJson(const AuditEvent& e) {
+  return {{"org", e.org},       {"subject", e.subject}, {"roles", e.roles},
+          {"method", e.method}, {"resource_ids", e.resource_ids},
+          {"outcome", e.outcome}, {"detail", e.detail}};
+}
+
+std::string Micros(absl::Time t) {
+  return std::to_string(std::clamp(absl::ToUnixMicros(t), kMinMicros, kMaxMicros));
+}
+
+constexpr const char* kTextArrayFromJson =
+    "ARRAY(SELECT v FROM jsonb_array_elements_text(%::jsonb) WITH ORDINALITY AS t(v, i) ORDER BY i)";
+
+std::string TextArrayFromJson(int param) {
+  std::string s = kTextArrayFromJson;
+  s.replace(s.find('%'), 1, "$" + std::to_string(param));
+  return s;
+}
+
+}  // namespace
+
+std::string EncodePageToken(std::int64_t last_id) {
+  return absl::WebSafeBase64Escape(std::string(kTokenPrefix) + std::to_string(last_id));
+}
+
+std::optional<std::int64_t> DecodePageToken(std::string_view token) {
+  std::string raw;
+  // absl::string_view is not std::string_view in this absl build.
+  if (!absl::WebSafeBase64Unescape(absl::string_view(token.data(), token.size()), &raw)) {
+    return std::nullopt;
+  }
+  if (raw.rfind(kTokenPrefix, 0) != 0) return std::nullopt;
+  std::int64_t id = 0;
+  if (!absl::SimpleAtoi(absl::string_view(raw).substr(kTokenPrefix.size()), &id) || id <= 0) {
+    return std::nullopt;
+  }
+  return id;
+}
+
+AuditLog::AuditLog(db::Pool& pool)
+    : pool_(pool),
+      write_failures_(prometheus::BuildCounter()
+                          .Name("iop_audit_write_failures_total")
+                          .Help("Audit events that could not be written")
+                          .Register(pool.registry())
+                          .Add({})) {}
+
+void AuditLog::Record(const AuditEvent& event) noexcept {
+  try {
+    const std::string sql =
+        "INSERT INTO audit_events (org_id, subject, roles, method, resource_ids, outcome, detail) "
+        "VALUES ($1, $2, " + TextArrayFromJson(3) + ", $4, " + TextArrayFromJson(5) + ", $6, $7)";
+    pool_.Transact(
+        [&](pqxx::work& tx) {
+          tx.exec_params0(sql, event.org, event.subject, JsonArray(event.roles), event.method,
+                          JsonArray(event.resource_ids), event.outcome, event.detail);
+        },
+        "audit_record");
+  } catch (const std::exception& e) {
+    write_failures_.Increment();
+    // The event goes to the log so that it is not lost altogether.
+    try {
+      log::Error("audit write failed", {{"error", e.what()}, {"audit_event", EventJson(event)}});
+    } catch (...) {
+    }
+  } catch (...) {
+    write_failures_.Increment();
+  }
+}
+
+AuditLog::Page AuditLog::List(const std::string& org, const AuditFilter& filter, int page_size,
+                              const std::string& page_token) {
+  const int size = page_size <= 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize);
+  std::optional<std::int64_t> after;
+  if (!page_token.empty()) {
+    after = DecodePageToken(page_token);
+    if (!after) throw InvalidPageToken("page_token was not issued by this service");
+  }
+
+  std::string sql =
+      "SELECT id, (extract(epoch FROM occurred_at) * 1000000)::bigint, subject, "
+      "array_to_json(roles)::text, method, array_to_json(resource_ids)::text, outcome, detail "
+      "FROM audit_events WHERE org_id = $1";
+  std::vector<std::string> params{org};
+  // Appends a condition whose single placeholder is written as "$?".
+  auto where = [&](std::string condition, std::string value) {
+    params.push_back(std::move(value));
+    condition.replace(condition.find("$?"), 2, "$" + std::to_string(params.size()));
+    sql += condition;
+  };
+  constexpr const char* kFromMicros = "'epoch'::timestamptz + $?::bigint * interval '1 microsecond'";
+  if (filter.start_time) where(std::string(" AND occurred_at >= ") + kFromMicros, Micros(*filter.start_time));
+  if (filter.end_time) where(std::string(" AND occurred_at < ") + kFromMicros, Micros(*filter.end_time));
+  if (!filter.method.empty()) where(" AND method = $?", filter.method);
+  if (!filter.subject.empty()) where(" AND subject = $?", filter.subject);
+  if (!filter.resource_id.empty()) where(" AND resource_ids @> ARRAY[$?::text]", filter.resource_id);
+  if (after) {
+    // Keyset: strictly after the previous page's last row in (time, id)
+    // order; a cursor from another org matches no row and yields nothing.
+    where(" AND (occurred_at, id) < (SELECT occurred_at, id FROM audit_events "
+          "WHERE id = $?::bigint AND org_id = $1)",
+          std::to_string(*after));
+  }
+  sql += " ORDER BY occurred_at DESC, id DESC LIMIT " + std::to_string(size + 1);
+
+  Page page = pool_.Read(
+      [&](pqxx::work& tx) {
+        Page p;
+        for (const auto& row : tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params))) {
+          AuditRecord r;
+          r.id = row[0].as<std::int64_t>();
+          r.occurred_at = absl::FromUnixMicros(row[1].as<std::int64_t>());
+          r.event.org = org;
+          r.event.subject = row[2].as<std::string>();
+          r.event.roles = ParseJsonArray(row[3].as<std::string>());
+          r.event.method = row[4].as<std::string>();
+          r.event.resource_ids = ParseJsonArray(row[5].as<std::string>());
+          r.event.outcome = row[6].as<std::string>();
+          r.event.detail = row[7].as<std::string>();
+          p.events.push_back(std::move(r));
+        }
+        return p;
+      },
+      "audit_list");
+  if (static_cast<int>(page.events.size()) > size) {
+    page.events.resize(static_cast<std::size_t>(size));
+    page.next_page_token = EncodePageToken(page.events.back().id);
+  }
+  return page;
+}
+
+}  // namespace iop::audit

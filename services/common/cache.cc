@@ -1,0 +1,294 @@
+// Stale-read safety. A write commits to PostgreSQL, then Invalidate deletes
+// the cached copies. If that DEL does not reach Redis (down, hung, error),
+// the old value would otherwise be served again once Redis answers. So:
+//   * the keys of a failed DEL are remembered (up to max_pending_invalidations;
+//     past that we only remember "flush everything under iop:<service>:",
+//     done with SCAN + DEL);
+//   * while anything is remembered, reads bypass Redis entirely and go to
+//     `load`; the first read after Redis is reachable again replays the
+//     deletes, and only when they all succeed are cached reads served again.
+// In-process races are closed too: Invalidate detaches any running load of
+// the key (later callers start a fresh one) and bumps a counter that stops a
+// load which overlapped the write from storing what it read. What remains —
+// another replica that reaches Redis while this one cannot — is bounded by
+// the TTL every key carries.
+#include "common/cache.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "common/log.h"
+
+namespace iop::cache {
+namespace {
+
+// Keys sent per DEL when replaying, and per SCAN step when flushing.
+constexpr std::size_t kDeleteBatch = 256;
+constexpr const char* kScanCount = "500";
+
+void AppendEscaped(std::string& out, std::string_view part) {
+  for (char c : part) {
+    if (c == '%') {
+      out += "%25";
+    } else if (c == ':') {
+      out += "%3A";
+    } else {
+      out += c;
+    }
+  }
+}
+
+bool ValidServiceName(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Key::Key(std::string org, std::string kind, std::string id)
+    : org_(std::move(org)), kind_(std::move(kind)), id_(std::move(id)) {
+  if (org_.empty()) throw std::invalid_argument("cache key needs an org");
+  if (kind_.empty()) throw std::invalid_argument("cache key needs a kind");
+  if (id_.empty()) throw std::invalid_argument("cache key needs an id");
+}
+
+std::string ServicePrefix(std::string_view service) {
+  std::string out = "iop:";
+  AppendEscaped(out, service);
+  out += ':';
+  return out;
+}
+
+std::string BuildKey(std::string_view service, const Key& key) {
+  std::string out = ServicePrefix(service);
+  AppendEscaped(out, key.org());
+  out += ':';
+  AppendEscaped(out, key.kind());
+  out += ':';
+  AppendEscaped(out, key.id());
+  return out;
+}
+
+struct Cache::Metrics {
+  explicit Metrics(prometheus::Registry& registry)
+      : hits(prometheus::BuildCounter()
+                 .Name("iop_cache_hits_total")
+                 .Help("Reads answered from Redis")
+                 .Register(registry)),
+        misses(prometheus::BuildCounter()
+                   .Name("iop_cache_misses_total")
+                   .Help("Reads answered by the database (not cached, or Redis unavailable)")
+                   .Register(registry)),
+        errors(prometheus::BuildCounter()
+                   .Name("iop_cache_errors_total")
+                   .Help("Failed Redis operations by op (get, set, del, connect)")
+                   .Register(registry)),
+        up(prometheus::BuildGauge()
+               .Name("iop_cache_up")
+               .Help("1 while Redis is in use, 0 while the circuit is open")
+               .Register(registry)
+               .Add({})),
+        seconds(prometheus::BuildHistogram()
+                    .Name("iop_cache_operation_seconds")
+                    .Help("Latency of Redis operations")
+                    .Register(registry)) {}
+
+  prometheus::Histogram& Latency(std::string_view op) {
+    static const prometheus::Histogram::BucketBoundaries kBuckets{
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1};
+    return seconds.Add({{"op", std::string(op)}}, kBuckets);
+  }
+
+  prometheus::Family<prometheus::Counter>& hits;
+  prometheus::Family<prometheus::Counter>& misses;
+  prometheus::Family<prometheus::Counter>& errors;
+  prometheus::Gauge& up;
+  prometheus::Family<prometheus::Histogram>& seconds;
+};
+
+Cache::Cache(CacheOptions options, prometheus::Registry& registry)
+    : service_(options.service), max_pending_(options.max_pending_invalidations) {
+  if (!ValidServiceName(service_)) {
+    throw std::invalid_argument("cache service name must be letters, digits, '_', '-' or '.'");
+  }
+  RedisClientOptions client_options;
+  client_options.endpoint = ParseRedisUrl(options.url);
+  client_options.op_timeout = options.op_timeout;
+  client_options.connect_timeout = options.connect_timeout;
+  client_options.retry_after = options.retry_after;
+  client_options.connections = options.connections;
+
+  metrics_ = std::make_unique<Metrics>(registry);
+  metrics_->up.Set(1);
+  const std::string where =
+      client_options.endpoint.host + ":" + std::to_string(client_options.endpoint.port);
+  const auto retry_ms = options.retry_after.count();
+  Metrics* metrics = metrics_.get();
+  client_ = std::make_unique<RedisClient>(client_options, [metrics, where, retry_ms,
+                                                           service = service_](
+                                                              bool up, const std::string& error) {
+    metrics->up.Set(up ? 1 : 0);
+    if (up) {
+      log::Info("cache reachable again", {{"service", service}, {"redis", where}});
+    } else {
+      log::Warn(
+          "cache unavailable, reading from the database",
+          {{"service", service}, {"redis", where}, {"error", error}, {"retry_after_ms", retry_ms}});
+    }
+  });
+  // Reports the initial state (gauge and log) before the first request.
+  client_->Run({"PING"});
+}
+
+Cache::~Cache() = default;
+
+std::optional<std::string> Cache::GetOrLoad(const Key& key, std::chrono::milliseconds ttl,
+                                            const Loader& load, std::string_view cache_name) {
+  if (ttl.count() <= 0) throw std::invalid_argument("cache ttl must be positive");
+  const std::string full = BuildKey(service_, key);
+  Loaded loaded = flights_.Do(full, [&] { return ReadThrough(full, ttl, load, cache_name); });
+  const prometheus::Labels labels{{"cache", std::string(cache_name)}};
+  (loaded.from_cache ? metrics_->hits : metrics_->misses).Add(labels).Increment();
+  return std::move(loaded.value);
+}
+
+Cache::Loaded Cache::ReadThrough(const std::string& key, std::chrono::milliseconds ttl,
+                                 const Loader& load, std::string_view cache_name) {
+  const std::uint64_t epoch = EpochOf(key).load();
+  bool may_store = false;
+  if (ReadyForReads(cache_name)) {
+    RedisResult got = Call("get", cache_name, {"GET", key});
+    if (got.ok() && got.reply.type == RedisReply::Type::kString) {
+      return {std::move(got.reply.str), true};
+    }
+    may_store = got.ok() && got.reply.type == RedisReply::Type::kNil;
+  }
+  Loaded loaded{load(), false};
+  if (may_store && loaded.value && EpochOf(key).load() == epoch) {
+    Call("set", cache_name, {"SET", key, *loaded.value, "PX", std::to_string(ttl.count())});
+  }
+  return loaded;
+}
+
+void Cache::Invalidate(const std::vector<Key>& keys) {
+  if (keys.empty()) return;
+  std::vector<std::string> full;
+  full.reserve(keys.size());
+  for (const Key& k : keys) {
+    full.push_back(BuildKey(service_, k));
+    EpochOf(full.back()).fetch_add(1);
+    flights_.Forget(full.back());
+  }
+  if (!DeleteKeys(full, keys.front().kind())) RememberPending(full, false);
+}
+
+bool Cache::ReadyForReads(std::string_view cache_name) {
+  if (!has_pending_.load()) return true;
+  return DrainPending(cache_name);
+}
+
+bool Cache::DrainPending(std::string_view cache_name) {
+  // Another thread is replaying: bypass Redis instead of queueing behind it.
+  std::unique_lock drain(drain_mu_, std::try_to_lock);
+  if (!drain.owns_lock()) return false;
+  while (true) {
+    std::vector<std::string> keys;
+    bool flush_all = false;
+    {
+      std::lock_guard lock(pending_mu_);
+      if (pending_keys_.empty() && !pending_flush_all_) {
+        has_pending_.store(false);
+        return true;
+      }
+      keys.assign(pending_keys_.begin(), pending_keys_.end());
+      pending_keys_.clear();
+      flush_all = pending_flush_all_;
+      pending_flush_all_ = false;
+    }
+    // has_pending_ stays set until the loop above sees nothing left, so
+    // readers keep bypassing Redis while the deletes are in flight.
+    bool ok = !flush_all || FlushServiceKeys(cache_name);
+    for (std::size_t i = 0; ok && i < keys.size(); i += kDeleteBatch) {
+      auto end =
+          keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), i + kDeleteBatch));
+      ok = DeleteKeys({keys.begin() + static_cast<std::ptrdiff_t>(i), end}, cache_name);
+    }
+    if (!ok) {
+      RememberPending(keys, flush_all);
+      return false;
+    }
+  }
+}
+
+bool Cache::DeleteKeys(const std::vector<std::string>& keys, std::string_view cache_name) {
+  std::vector<std::string> argv{"DEL"};
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  return Call("del", cache_name, argv).ok();
+}
+
+bool Cache::FlushServiceKeys(std::string_view cache_name) {
+  // The service name is restricted to characters that are not glob syntax.
+  const std::string pattern = ServicePrefix(service_) + "*";
+  std::string cursor = "0";
+  do {
+    RedisResult scan =
+        Call("del", cache_name, {"SCAN", cursor, "MATCH", pattern, "COUNT", kScanCount});
+    if (!scan.ok() || scan.reply.type != RedisReply::Type::kArray ||
+        scan.reply.elements.size() != 2) {
+      return false;
+    }
+    cursor = scan.reply.elements[0].str;
+    std::vector<std::string> found;
+    for (const auto& e : scan.reply.elements[1].elements) found.push_back(e.str);
+    if (!found.empty() && !DeleteKeys(found, cache_name)) return false;
+  } while (cursor != "0");
+  log::Info("cache flushed after lost invalidations", {{"service", service_}});
+  return true;
+}
+
+void Cache::RememberPending(const std::vector<std::string>& keys, bool flush_all) {
+  std::lock_guard lock(pending_mu_);
+  if (flush_all) pending_flush_all_ = true;
+  for (const auto& k : keys) {
+    if (pending_flush_all_) break;
+    pending_keys_.insert(k);
+    if (pending_keys_.size() > max_pending_) {
+      // Too many to name: forget them and flush the whole prefix instead.
+      pending_keys_.clear();
+      pending_flush_all_ = true;
+    }
+  }
+  has_pending_.store(true);
+}
+
+RedisResult Cache::Call(std::string_view op, std::string_view cache_name,
+                        const std::vector<std::string>& argv) {
+  RedisResult r = client_->Run(argv);
+  if (r.connect_seconds) metrics_->Latency("connect").Observe(*r.connect_seconds);
+  if (r.command_seconds) metrics_->Latency(op).Observe(*r.command_seconds);
+  if (r.outcome == RedisResult::Outcome::kFailed) {
+    metrics_->errors
+        .Add({{"cache", std::string(cache_name)},
+              {"op", r.connect_failed ? "connect" : std::string(op)}})
+        .Increment();
+    log::Debug("cache operation failed", {{"op", op}, {"cache", cache_name}, {"error", r.error}});
+  }
+  return r;
+}
+
+std::atomic<std::uint64_t>& Cache::EpochOf(const std::string& key) {
+  return epochs_[std::hash<std::string>{}(key) % epochs_.size()];
+}
+
+}  // namespace iop::cache

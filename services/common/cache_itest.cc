@@ -1,0 +1,387 @@
+// The cache against a real Redis: the shared test server for normal reads,
+// a private redis-server for drills that kill or freeze it.
+#include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
+#include <prometheus/registry.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <latch>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/cache.h"
+#include "support/test_env.h"
+
+namespace iop::cache {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kRetryAfter = 300ms;
+
+double MetricValue(prometheus::Registry& registry, const std::string& name,
+                   const std::map<std::string, std::string>& labels = {}) {
+  for (const auto& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const auto& metric : family.metric) {
+      std::size_t matched = 0;
+      for (const auto& label : metric.label) {
+        auto it = labels.find(label.name);
+        if (it != labels.end() && it->second == label.value) ++matched;
+      }
+      if (matched != labels.size()) continue;
+      return family.type == prometheus::MetricType::Gauge ? metric.gauge.value
+                                                          : metric.counter.value;
+    }
+  }
+  return 0;
+}
+
+std::string UniqueService() {
+  static std::atomic<int> counter{0};
+  return "itest-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+}
+
+// Reads Redis directly, to check what the cache really left there.
+std::optional<std::string> RawGet(int port, const std::string& key) {
+  redisContext* c = redisConnect("127.0.0.1", port);
+  if (c == nullptr || c->err) throw std::runtime_error("raw connect failed");
+  auto* r = static_cast<redisReply*>(redisCommand(c, "GET %b", key.data(), key.size()));
+  std::optional<std::string> out;
+  if (r != nullptr && r->type == REDIS_REPLY_STRING) out.emplace(r->str, r->len);
+  if (r != nullptr) freeReplyObject(r);
+  redisFree(c);
+  return out;
+}
+
+// A loader that counts calls and returns whatever `value` is now.
+struct CountingLoader {
+  std::atomic<int> calls{0};
+  std::string value = "v1";
+  Cache::Loader fn() {
+    return [this]() -> std::optional<std::string> {
+      calls.fetch_add(1);
+      return value;
+    };
+  }
+};
+
+CacheOptions Options(const std::string& url) {
+  CacheOptions o;
+  o.url = url;
+  o.service = UniqueService();
+  o.retry_after = kRetryAfter;
+  return o;
+}
+
+long long MillisSince(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
+TEST(CacheTest, HitAfterMissCallsLoaderOnce) {
+  prometheus::Registry registry;
+  Cache cache(Options(testing::RedisUrl()), registry);
+  CountingLoader loader;
+  Key key("org1", "group", "g1");
+  EXPECT_EQ(cache.GetOrLoad(key, 60s, loader.fn(), "group"), "v1");
+  EXPECT_EQ(cache.GetOrLoad(key, 60s, loader.fn(), "group"), "v1");
+  EXPECT_EQ(cache.GetOrLoad(key, 60s, loader.fn(), "group"), "v1");
+  EXPECT_EQ(loader.calls.load(), 1);
+  EXPECT_EQ(MetricValue(registry, "iop_cache_misses_total", {{"cache", "group"}}), 1);
+  EXPECT_EQ(MetricValue(registry, "iop_cache_hits_total", {{"cache", "group"}}), 2);
+  EXPECT_EQ(MetricValue(registry, "iop_cache_up"), 1);
+  EXPECT_TRUE(cache.Healthy());
+}
+
+TEST(CacheTest, NotFoundAndLoaderErrorsAreNotCached) {
+  prometheus::Registry registry;
+  Cache cache(Options(testing::RedisUrl()), registry);
+  Key key("org1", "group", "missing");
+  int calls = 0;
+  auto none = [&]() -> std::optional<std::string> {
+    ++calls;
+    return std::nullopt;
+  };
+  EXPECT_EQ(cache.GetOrLoad(key, 60s, none, "group"), std::nullopt);
+  EXPECT_EQ(cache.GetOrLoad(key, 60s, none, "group"), std::nullopt);
+  EXPECT_EQ(calls, 2);
+  auto failing = []() -> std::optional<std::string> { throw std::runtime_error("db down"); };
+  EXPECT_THROW(cache.GetOrLoad(key, 60s, failing, "group"), std::runtime_error);
+  EXPECT_THROW(cache.GetOrLoad(key, 0s, none, "group"), std::invalid_argument);
+}
+
+TEST(CacheTest, EntryExpiresAfterTtl) {
+  prometheus::Registry registry;
+  Cache cache(Options(testing::RedisUrl()), registry);
+  CountingLoader loader;
+  Key key("org1", "session", "s1");
+  EXPECT_EQ(cache.GetOrLoad(key, 1s, loader.fn(), "session"), "v1");
+  EXPECT_EQ(cache.GetOrLoad(key, 1s, loader.fn(), "session"), "v1");
+  EXPECT_EQ(loader.calls.load(), 1);
+  std::this_thread::sleep_for(1300ms);
+  loader.value = "v2";
+  EXPECT_EQ(cache.GetOrLoad(key, 1s, loader.fn(), "session"), "v2");
+  EXPECT_EQ(loader.calls.load(), 2);
+}
+
+TEST(CacheTest, InvalidateRemovesEntries) {
+  prometheus::Registry registry;
+  Cache cache(Options(testing::RedisUrl()), registry);
+  CountingLoader loader;
+  Key a("org1", "group", "g1");
+  Key b("org1", "groups", "site1");
+  cache.GetOrLoad(a, 60s, loader.fn(), "group");
+  cache.GetOrLoad(b, 60s, loader.fn(), "groups");
+  loader.value = "v2";
+  cache.Invalidate({a, b});
+  EXPECT_EQ(cache.GetOrLoad(a, 60s, loader.fn(), "group"), "v2");
+  EXPECT_EQ(cache.GetOrLoad(b, 60s, loader.fn(), "groups"), "v2");
+  EXPECT_EQ(loader.calls.load(), 4);
+}
+
+TEST(CacheTest, SameIdInTwoOrgsIsTwoEntries) {
+  prometheus::Registry registry;
+  Cache cache(Options(testing::RedisUrl()), registry);
+  auto load_for = [](std::string org) {
+    return [org]() -> std::optional<std::string> { return "group of " + org; };
+  };
+  EXPECT_EQ(cache.GetOrLoad(Key("orgA", "group", "g1"), 60s, load_for("orgA"), "group"),
+            "group of orgA");
+  EXPECT_EQ(cache.GetOrLoad(Key("orgB", "group", "g1"), 60s, load_for("orgB"), "group"),
+            "group of orgB");
+  // Both are now hits, each with its own tenant's value.
+  auto unexpected = []() -> std::optional<std::string> { return "reloaded"; };
+  EXPECT_EQ(cache.GetOrLoad(Key("orgA", "group", "g1"), 60s, unexpected, "group"), "group of orgA");
+  EXPECT_EQ(cache.GetOrLoad(Key("orgB", "group", "g1"), 60s, unexpected, "group"), "group of orgB");
+  cache.Invalidate({Key("orgA", "group", "g1")});
+  EXPECT_EQ(cache.GetOrLoad(Key("orgB", "group", "g1"), 60s, unexpected, "group"), "group of orgB");
+}
+
+TEST(CacheTest, ConcurrentMissesLoadOnce) {
+  prometheus::Registry registry;
+  Cache cache(Options(testing::RedisUrl()), registry);
+  std::atomic<int> calls{0};
+  auto slow = [&]() -> std::optional<std::string> {
+    calls.fetch_add(1);
+    std::this_thread::sleep_for(300ms);
+    return "value";
+  };
+  constexpr int kThreads = 16;
+  std::latch start(kThreads);
+  std::vector<std::optional<std::string>> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      results[i] = cache.GetOrLoad(Key("org1", "group", "hot"), 60s, slow, "group");
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(calls.load(), 1);
+  for (const auto& r : results) EXPECT_EQ(r, "value");
+}
+
+TEST(CacheTest, RejectsMalformedUrl) {
+  prometheus::Registry registry;
+  CacheOptions o = Options("redis//localhost:6379");
+  EXPECT_THROW(Cache(o, registry), std::invalid_argument);
+}
+
+TEST(CacheFaultTest, StartsAndAnswersWithoutRedis) {
+  prometheus::Registry registry;
+  Cache cache(Options("redis://127.0.0.1:" + std::to_string(testing::FreePort())), registry);
+  EXPECT_FALSE(cache.Healthy());
+  EXPECT_EQ(MetricValue(registry, "iop_cache_up"), 0);
+  CountingLoader loader;
+  EXPECT_EQ(cache.GetOrLoad(Key("o", "group", "g"), 60s, loader.fn(), "group"), "v1");
+  EXPECT_EQ(loader.calls.load(), 1);
+}
+
+TEST(CacheFaultTest, KilledRedisFailsOpen) {
+  testing::RedisProcess redis;
+  prometheus::Registry registry;
+  Cache cache(Options(redis.url()), registry);
+  CountingLoader loader;
+  Key key("org1", "group", "g1");
+  cache.GetOrLoad(key, 60s, loader.fn(), "group");
+  ASSERT_EQ(loader.calls.load(), 1);
+
+  redis.Kill();
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(cache.GetOrLoad(key, 60s, loader.fn(), "group"), "v1");
+  }
+  EXPECT_EQ(loader.calls.load(), 6);
+  EXPECT_FALSE(cache.Healthy());
+  EXPECT_EQ(MetricValue(registry, "iop_cache_up"), 0);
+  EXPECT_GE(MetricValue(registry, "iop_cache_errors_total", {{"cache", "group"}}), 1);
+  cache.Invalidate({key});  // must not throw either
+}
+
+TEST(CacheFaultTest, HungRedisCostsAtMostOneTimeout) {
+  testing::RedisProcess redis;
+  prometheus::Registry registry;
+  Cache cache(Options(redis.url()), registry);
+  CountingLoader loader;
+  Key key("org1", "group", "g1");
+  cache.GetOrLoad(key, 60s, loader.fn(), "group");
+
+  redis.Pause();
+  auto start = Clock::now();
+  EXPECT_EQ(cache.GetOrLoad(key, 60s, loader.fn(), "group"), "v1");
+  EXPECT_LT(MillisSince(start), 300);
+  EXPECT_FALSE(cache.Healthy());
+  EXPECT_GE(MetricValue(registry, "iop_cache_errors_total", {{"cache", "group"}, {"op", "get"}}),
+            1);
+
+  // While the circuit is open nobody waits on Redis at all.
+  for (int i = 0; i < 20; ++i) {
+    start = Clock::now();
+    EXPECT_EQ(
+        cache.GetOrLoad(Key("org1", "group", "g" + std::to_string(i)), 60s, loader.fn(), "group"),
+        "v1");
+    EXPECT_LT(MillisSince(start), 25);  // well under the 50 ms op timeout
+  }
+  // After retry_after a probe pays one timeout again, still bounded.
+  std::this_thread::sleep_for(kRetryAfter + 50ms);
+  start = Clock::now();
+  EXPECT_EQ(cache.GetOrLoad(key, 60s, loader.fn(), "group"), "v1");
+  EXPECT_LT(MillisSince(start), 300);
+  EXPECT_FALSE(cache.Healthy());
+  redis.Resume();
+}
+
+TEST(CacheFaultTest, HungRedisBoundsLatencyOfConcurrentCallers) {
+  testing::RedisProcess redis;
+  prometheus::Registry registry;
+  Cache cache(Options(redis.url()), registry);
+  CountingLoader loader;
+  for (int i = 0; i < 4; ++i) {  // warm the pool
+    cache.GetOrLoad(Key("org1", "group", "w" + std::to_string(i)), 60s, loader.fn(), "group");
+  }
+  redis.Pause();
+  constexpr int kThreads = 16;
+  std::latch start(kThreads);
+  std::vector<long long> millis(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      auto begin = Clock::now();
+      EXPECT_EQ(
+          cache.GetOrLoad(Key("org1", "group", "c" + std::to_string(i)), 60s, loader.fn(), "group"),
+          "v1");
+      millis[i] = MillisSince(begin);
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (long long ms : millis) EXPECT_LT(ms, 300);
+  EXPECT_FALSE(cache.Healthy());
+  redis.Resume();
+}
+
+TEST(CacheFaultTest, HitsReturnAfterResume) {
+  testing::RedisProcess redis;
+  prometheus::Registry registry;
+  Cache cache(Options(redis.url()), registry);
+  CountingLoader loader;
+  Key key("org1", "group", "g1");
+  cache.GetOrLoad(key, 60s, loader.fn(), "group");
+  redis.Pause();
+  cache.GetOrLoad(key, 60s, loader.fn(), "group");
+  ASSERT_FALSE(cache.Healthy());
+  redis.Resume();
+  std::this_thread::sleep_for(kRetryAfter + 50ms);
+  const int before = loader.calls.load();
+  EXPECT_EQ(cache.GetOrLoad(key, 60s, loader.fn(), "group"), "v1");
+  EXPECT_EQ(loader.calls.load(), before);  // served from Redis
+  EXPECT_TRUE(cache.Healthy());
+  EXPECT_EQ(MetricValue(registry, "iop_cache_up"), 1);
+}
+
+TEST(CacheFaultTest, HitsReturnAfterRestart) {
+  testing::RedisProcess redis;
+  prometheus::Registry registry;
+  Cache cache(Options(redis.url()), registry);
+  CountingLoader loader;
+  Key key("org1", "group", "g1");
+  cache.GetOrLoad(key, 60s, loader.fn(), "group");
+  redis.Kill();
+  cache.GetOrLoad(key, 60s, loader.fn(), "group");
+  ASSERT_FALSE(cache.Healthy());
+  redis.Restart();
+  std::this_thread::sleep_for(kRetryAfter + 50ms);
+  cache.GetOrLoad(key, 60s, loader.fn(), "group");  // empty server: a miss that stores
+  const int before = loader.calls.load();
+  EXPECT_EQ(cache.GetOrLoad(key, 60s, loader.fn(), "group"), "v1");
+  EXPECT_EQ(loader.calls.load(), before);
+  EXPECT_TRUE(cache.Healthy());
+  EXPECT_EQ(MetricValue(registry, "iop_cache_up"), 1);
+}
+
+TEST(CacheFaultTest, InvalidationMissedWhileHungIsAppliedBeforeNextRead) {
+  testing::RedisProcess redis;
+  prometheus::Registry registry;
+  CacheOptions options = Options(redis.url());
+  Cache cache(options, registry);
+  CountingLoader loader;
+  Key key("org1", "group", "g1");
+  const std::string stored = BuildKey(options.service, key);
+  EXPECT_EQ(cache.GetOrLoad(key, 60s, loader.fn(), "group"), "v1");
+
+  redis.Pause();
+  cache.GetOrLoad(Key("org1", "group", "other"), 60s, loader.fn(), "group");  // opens the circuit
+  ASSERT_FALSE(cache.Healthy());
+  loader.value = "v2";      // the write commits...
+  cache.Invalidate({key});  // ...and its DEL cannot be sent
+  EXPECT_EQ(cache.GetOrLoad(key, 60s, loader.fn(), "group"), "v2");
+  redis.Resume();
+  ASSERT_EQ(RawGet(redis.port(), stored), "v1");  // the stale copy is still in Redis
+
+  std::this_thread::sleep_for(kRetryAfter + 50ms);
+  EXPECT_EQ(cache.GetOrLoad(key, 60s, loader.fn(), "group"), "v2");
+  EXPECT_EQ(RawGet(redis.port(), stored), "v2");
+  EXPECT_TRUE(cache.Healthy());
+  EXPECT_EQ(cache.GetOrLoad(key, 60s, loader.fn(), "group"), "v2");
+}
+
+TEST(CacheFaultTest, TooManyMissedInvalidationsFlushTheServicePrefix) {
+  testing::RedisProcess redis;
+  prometheus::Registry registry;
+  CacheOptions options = Options(redis.url());
+  options.max_pending_invalidations = 2;
+  Cache cache(options, registry);
+  prometheus::Registry other_registry;
+  CacheOptions other_options = Options(redis.url());
+  Cache other(other_options, other_registry);
+
+  CountingLoader loader;
+  std::vector<Key> keys{Key("o", "group", "a"), Key("o", "group", "b"), Key("o", "group", "c")};
+  for (const auto& k : keys) cache.GetOrLoad(k, 60s, loader.fn(), "group");
+  Key untouched("o", "group", "kept");
+  cache.GetOrLoad(untouched, 60s, loader.fn(), "group");
+  other.GetOrLoad(untouched, 60s, loader.fn(), "group");
+
+  redis.Pause();
+  cache.GetOrLoad(Key("o", "group", "trip"), 60s, loader.fn(), "group");
+  ASSERT_FALSE(cache.Healthy());
+  loader.value = "v2";
+  for (const auto& k : keys) cache.Invalidate({k});
+  redis.Resume();
+  std::this_thread::sleep_for(kRetryAfter + 50ms);
+
+  for (const auto& k : keys) EXPECT_EQ(cache.GetOrLoad(k, 60s, loader.fn(), "group"), "v2");
+  // The flush could not name keys, so it emptied this service's prefix only.
+  EXPECT_EQ(RawGet(redis.port(), BuildKey(options.service, untouched)), std::nullopt);
+  EXPECT_EQ(RawGet(redis.port(), BuildKey(other_options.service, untouched)), "v1");
+}
+
+}  // namespace
+}  // namespace iop::cache

@@ -1,0 +1,36 @@
+#include "common/runtime.h"
+
+#include "common/migrate.h"
+
+namespace iop::server {
+
+Runtime::Runtime(const config::Config& config, const std::vector<migrations::Migration>& migrations,
+                 const std::string& grpc_service_name)
+    : config_(config) {
+  db::ApplyMigrations(config_.database_url, config_.service, migrations);
+  db_ = std::make_unique<db::Pool>(
+      db::PoolOptions{.url = config_.database_url, .size = config_.db_pool_size,
+                      .service = config_.service},
+      metrics_.registry());
+  cache_ = std::make_unique<cache::Cache>(
+      cache::CacheOptions{.url = config_.redis_url, .service = config_.service},
+      metrics_.registry());
+  audit_ = std::make_unique<audit::AuditLog>(*db_);
+  authenticator_ = std::make_unique<auth::Authenticator>(config_.jwt_secret);
+  // Handlers block on the database: a few more workers than connections
+  // keeps the pool busy while some workers wait on Redis or the network.
+  workers_ = std::make_unique<WorkerPool>(config_.db_pool_size + 4);
+  runner_ = std::make_unique<CallRunner>(*authenticator_, *workers_, audit_.get(), grpc_service_name);
+  host_ = std::make_unique<ServiceHost>(config_, metrics_, [this] { return db_->Ping(); });
+}
+
+Runtime::~Runtime() { Shutdown(); }
+
+void Runtime::Start() {
+  metrics_.Serve(config_.metrics_addr);
+  host_->Start();
+}
+
+void Runtime::Shutdown() { host_->Shutdown(); }
+
+}  // namespace iop::server
