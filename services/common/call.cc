@@ -37,7 +37,7 @@ grpc::Status CallRunner::Run(grpc::CallbackServerContext* context, const CallSpe
     return e.code == auth::AuthError::kUnauthenticated ? errors::Unauthenticated(e.message)
                                                        : errors::PermissionDenied(e.message);
   }
-  Call call(caller, context);
+  Call call(caller, context, std::string(Metadata(context, "authorization")));
   grpc::Status status;
   try {
     work(call);

@@ -27,9 +27,11 @@ struct CallSpec {
 // What a handler sees of its call.
 class Call {
  public:
-  Call(const auth::Caller& caller, grpc::CallbackServerContext* context)
-      : caller_(caller), context_(context) {}
+  Call(const auth::Caller& caller, grpc::CallbackServerContext* context, std::string authorization)
+      : caller_(caller), context_(context), authorization_(std::move(authorization)) {}
   const auth::Caller& caller() const { return caller_; }
+  // The caller's "Bearer <jwt>", forwarded on calls to other services.
+  const std::string& authorization() const { return authorization_; }
   grpc::CallbackServerContext* context() const { return context_; }
   // Ids the call touched, for its audit record.
   void Touch(const std::string& id) {
@@ -42,6 +44,7 @@ class Call {
  private:
   const auth::Caller& caller_;
   grpc::CallbackServerContext* context_;
+  std::string authorization_;
   std::vector<std::string> resource_ids_;
   std::string audit_detail_;
 };
