@@ -1,5 +1,6 @@
 # Script mode: writes OUT, a C++ file holding the SQL FILES as raw strings.
 set(body "// Generated from SQL migrations; do not edit.\n#include \"common/migrations.h\"\n\nnamespace iop::migrations {\n\nstd::vector<Migration> ${NAME}() {\n  return {\n")
+string(REPLACE "|" ";" FILES "${FILES}")
 foreach(f ${FILES})
   get_filename_component(base ${f} NAME_WE)
   string(REGEX MATCH "^[0-9]+" version "${base}")

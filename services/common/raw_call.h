@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <string>
+#include <vector>
 
 namespace iop::client {
 
@@ -21,5 +22,9 @@ const char* HealthName(Health h);
 // two messages are tiny, so they are encoded by hand.
 grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel, const std::string& service,
                          Health* out, int deadline_ms = 2000);
+
+// Service names the server lists through grpc.reflection.v1alpha.
+grpc::Status ListServicesByReflection(const std::shared_ptr<grpc::Channel>& channel,
+                                      std::vector<std::string>* services);
 
 }  // namespace iop::client
