@@ -4,6 +4,8 @@ string(REPLACE "|" ";" FILES "${FILES}")
 foreach(f ${FILES})
   get_filename_component(base ${f} NAME_WE)
   string(REGEX MATCH "^[0-9]+" version "${base}")
+  # Leading zeros would make the C++ literal octal (0010 == 8).
+  string(REGEX REPLACE "^0+([0-9])" "\\1" version "${version}")
   file(READ ${f} sql)
   string(APPEND body "    {${version}, \"${base}\", R\"iopsql(${sql})iopsql\"},\n")
 endforeach()

@@ -46,6 +46,17 @@ grpc::Status CallRunner::Run(grpc::CallbackServerContext* context, const CallSpe
   } catch (const auth::AuthError& e) {
     status = e.code == auth::AuthError::kUnauthenticated ? errors::Unauthenticated(e.message)
                                                          : errors::PermissionDenied(e.message);
+  } catch (const pqxx::transaction_rollback& e) {
+    // Still conflicting after the pool's retries: the client may retry.
+    status = errors::Aborted("the write conflicted with concurrent writes; retry with the same request_id");
+  } catch (const pqxx::sql_error& e) {
+    if (e.sqlstate() == "57014") {  // query_canceled: statement_timeout
+      log::Warn("statement timeout", {{"method", spec.method}, {"error", e.what()}});
+      status = errors::Unavailable("the database took too long; retry with the same request_id");
+    } else {
+      log::Error("database error", {{"method", spec.method}, {"error", e.what()}});
+      status = errors::Internal("internal error");
+    }
   } catch (const db::Unavailable& e) {
     log::Warn("database unavailable", {{"method", spec.method}, {"error", e.what()}});
     status = errors::Unavailable("the database is unavailable; retry with the same request_id");
