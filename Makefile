@@ -8,6 +8,8 @@
 #   make stop         stop the services and the local stack
 #   make status       show what runs
 #   make lint-protos  lint and compile the protobuf contracts with buf
+#   make bench        measure throughput/latency ratios, write docs/benchmarks.md
+#   make test-sanitize  the test suite built with ASan + UBSan
 #   make clean        stop everything, delete build/ and .run/ (local data included)
 
 SHELL := /bin/bash
@@ -23,7 +25,7 @@ export IOP_BUILD_DIR := $(BUILD_DIR)
 export IOP_BIN_DIR := $(abspath $(BUILD_DIR))/bin
 export IOP_JOBS := $(JOBS)
 
-.PHONY: all help deps tools build test run stop status lint-protos clean
+.PHONY: all help deps tools build test test-sanitize bench run stop status lint-protos clean
 
 all: build
 
@@ -54,6 +56,14 @@ build: deps
 
 test: deps tools
 	tests/run_tests.sh $(TEST_ARGS)
+
+# Benchmarks: ratios against baselines measured in the same run (docs/benchmarks.md).
+bench: deps build
+	tests/bench/run_bench.sh
+
+# The whole suite built with AddressSanitizer + UndefinedBehaviorSanitizer.
+test-sanitize: deps tools
+	IOP_BUILD_DIR=build-sanitize IOP_CMAKE_ARGS="-DIOP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug" tests/run_tests.sh $(TEST_ARGS)
 
 run: deps build
 	deploy/local/stack.sh start

@@ -7,6 +7,7 @@
 #
 # Environment:
 #   IOP_BUILD_DIR     build folder (default: build)
+#   IOP_CMAKE_ARGS    extra arguments for the first configure (e.g. -DIOP_SANITIZE=ON)
 #   IOP_JOBS          parallel build and test jobs (default: 2)
 #   IOP_TEST_TIMEOUT  per-test timeout in seconds (default: 900)
 #
@@ -37,9 +38,11 @@ if [ ! -f "$build_dir/build.ninja" ] && [ ! -f "$build_dir/Makefile" ]; then
   if [ -f "$build_dir/CMakeCache.txt" ]; then
     cmake -S . -B "$build_dir"
   elif command -v ninja >/dev/null 2>&1; then
-    cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    # shellcheck disable=SC2086 # IOP_CMAKE_ARGS is a list of arguments
+    cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo ${IOP_CMAKE_ARGS:-}
   else
-    cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    # shellcheck disable=SC2086
+    cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo ${IOP_CMAKE_ARGS:-}
   fi
 fi
 if ! cmake --build "$build_dir" -j "$jobs"; then

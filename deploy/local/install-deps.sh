@@ -17,8 +17,10 @@ packages=(
   libhiredis-dev prometheus-cpp-dev libpqxx-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libjwt-dev nlohmann-json3-dev
   libssl-dev
-  # local stack and test tooling
-  redis-server postgresql curl openssl
+  # local stack and test tooling; tzdata for absl time zones
+  redis-server postgresql curl openssl tzdata
+  # benchmarks (h2load drives gRPC over HTTP/2)
+  nghttp2-client
 )
 
 # Packages whose status line says "installed".

@@ -44,6 +44,33 @@ const pb::MethodDescriptor* FindMethod(std::string name) {
   return nullptr;
 }
 
+// Resolves the method and parses the JSON request; prints why on failure.
+const pb::MethodDescriptor* ParseRequest(const std::vector<std::string>& args,
+                                         pb::DynamicMessageFactory& factory,
+                                         std::unique_ptr<pb::Message>* request) {
+  const pb::MethodDescriptor* method = FindMethod(args[0]);
+  if (method == nullptr) {
+    std::fprintf(stderr, "iopctl: no method \"%s\" in the contracts (example: SchedulingService/ListSites)\n",
+                 args[0].c_str());
+    return nullptr;
+  }
+  if (method->client_streaming() || method->server_streaming()) {
+    std::fprintf(stderr, "iopctl: %s is a streaming method; only unary methods are supported here\n",
+                 method->full_name().c_str());
+    return nullptr;
+  }
+  request->reset(factory.GetPrototype(method->input_type())->New());
+  if (args.size() == 2) {
+    auto parsed = pb::util::JsonStringToMessage(args[1], request->get());
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "iopctl: the request is not a valid %s: %s\n",
+                   method->input_type()->full_name().c_str(), parsed.ToString().c_str());
+      return nullptr;
+    }
+  }
+  return method;
+}
+
 }  // namespace
 
 int Call(const std::vector<std::string>& args) {
@@ -51,28 +78,11 @@ int Call(const std::vector<std::string>& args) {
     std::fprintf(stderr, "usage: iopctl call Service/Method ['{json request}']\n");
     return kUsage;
   }
-  const pb::MethodDescriptor* method = FindMethod(args[0]);
-  if (method == nullptr) {
-    std::fprintf(stderr, "iopctl: no method \"%s\" in the contracts (example: SchedulingService/ListSites)\n",
-                 args[0].c_str());
-    return kUsage;
-  }
-  if (method->client_streaming() || method->server_streaming()) {
-    std::fprintf(stderr, "iopctl: %s is a streaming method; `call` handles unary methods\n",
-                 method->full_name().c_str());
-    return kUsage;
-  }
   pb::DynamicMessageFactory factory;
-  std::unique_ptr<pb::Message> request(factory.GetPrototype(method->input_type())->New());
+  std::unique_ptr<pb::Message> request;
+  const pb::MethodDescriptor* method = ParseRequest(args, factory, &request);
+  if (method == nullptr) return kUsage;
   std::unique_ptr<pb::Message> response(factory.GetPrototype(method->output_type())->New());
-  if (args.size() == 2) {
-    auto parsed = pb::util::JsonStringToMessage(args[1], request.get());
-    if (!parsed.ok()) {
-      std::fprintf(stderr, "iopctl: the request is not a valid %s: %s\n",
-                   method->input_type()->full_name().c_str(), parsed.ToString().c_str());
-      return kUsage;
-    }
-  }
   std::string path = "/" + method->service()->full_name() + "/" + method->name();
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer " + ResolveToken());
@@ -91,6 +101,24 @@ int Call(const std::vector<std::string>& args) {
   std::string json;
   (void)pb::util::MessageToJsonString(*response, &json, options);
   std::printf("%s\n", json.c_str());
+  return kOk;
+}
+
+int Encode(const std::vector<std::string>& args) {
+  if (args.empty() || args.size() > 2) {
+    std::fprintf(stderr, "usage: iopctl encode Service/Method ['{json request}'] > body.bin\n");
+    return kUsage;
+  }
+  pb::DynamicMessageFactory factory;
+  std::unique_ptr<pb::Message> request;
+  if (ParseRequest(args, factory, &request) == nullptr) return kUsage;
+  // gRPC framing: uncompressed flag, 4-byte big-endian length, message.
+  std::string bytes = request->SerializeAsString();
+  uint32_t n = static_cast<uint32_t>(bytes.size());
+  const char prefix[5] = {0, static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                          static_cast<char>(n >> 8), static_cast<char>(n)};
+  std::fwrite(prefix, 1, 5, stdout);
+  std::fwrite(bytes.data(), 1, bytes.size(), stdout);
   return kOk;
 }
 

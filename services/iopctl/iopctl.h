@@ -15,6 +15,8 @@ constexpr int kUsage = 2;
 
 int Token(const std::vector<std::string>& args);
 int Call(const std::vector<std::string>& args);
+// Writes a request as a length-prefixed gRPC frame (for load generators).
+int Encode(const std::vector<std::string>& args);
 int Health(const std::vector<std::string>& args);
 int Services(const std::vector<std::string>& args);
 

@@ -15,6 +15,7 @@ constexpr char kUsage[] = R"(iopctl COMMAND [flags]
 Commands:
   token     mint a local token:     iopctl token --org demo --role admin [--sites S1,S2]
   call      call any RPC with JSON: iopctl call SchedulingService/ListSites '{"pageSize": 10}'
+  encode    a request as a gRPC frame (for h2load): iopctl encode SchedulingService/GetSite '{"id":"..."}'
   health    health of a service:    iopctl health --addr 127.0.0.1:50051
   services  list services through server reflection: iopctl services --addr 127.0.0.1:50051
 
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (command == "token") return iopctl::Token(args);
   if (command == "call") return iopctl::Call(args);
+  if (command == "encode") return iopctl::Encode(args);
   if (command == "health") return iopctl::Health(args);
   if (command == "services") return iopctl::Services(args);
   std::fprintf(stderr, "iopctl: unknown command \"%s\"\n\n%s\n", command.c_str(), kUsage);

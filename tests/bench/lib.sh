@@ -1,0 +1,50 @@
+# Helpers shared by the benchmark scripts (sourced, not run).
+
+# h2load against one gRPC method with a pre-encoded body. Prints req/s.
+# usage: grpc_load PORT METHOD BODY_FILE TOKEN REQUESTS CLIENTS STREAMS [extra h2load args]
+grpc_load() {
+  local port=$1 method=$2 body=$3 token=$4 n=$5 c=$6 m=$7
+  shift 7
+  local out
+  out=$(h2load -n "$n" -c "$c" -m "$m" -t 1 \
+    -H 'content-type: application/grpc' -H 'te: trailers' \
+    -H "authorization: Bearer $token" -d "$body" "$@" \
+    "http://127.0.0.1:$port/$method" 2>&1)
+  local failed
+  failed=$(sed -n 's/^requests: .* \([0-9]*\) failed.*/\1/p' <<<"$out")
+  if [[ "$failed" != "0" ]]; then
+    echo "bench: h2load reported failures for $method:" >&2
+    echo "$out" >&2
+    return 1
+  fi
+  sed -n 's/^finished in .*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out"
+}
+
+# Confirms one call of METHOD with BODY ends with grpc-status 0 (h2load only
+# sees HTTP status; gRPC's verdict is in the trailers).
+check_grpc_ok() {
+  local port=$1 method=$2 body=$3 token=$4
+  local out
+  out=$(nghttp -v -H 'content-type: application/grpc' -H 'te: trailers' \
+    -H "authorization: Bearer $token" -d "$body" "http://127.0.0.1:$port/$method" 2>&1 | tr -d '\0')
+  if ! grep -q 'grpc-status: 0' <<<"$out"; then
+    echo "bench: $method did not answer grpc-status 0:" >&2
+    grep -E 'grpc-(status|message)' <<<"$out" >&2 || echo "$out" | tail -20 >&2
+    return 1
+  fi
+}
+
+# p-th percentile (0-100) of the latencies (µs, 3rd column) of an h2load log.
+percentile_us() {
+  local file=$1 p=$2
+  awk '{print $3}' "$file" | sort -n | awk -v p="$p" '{a[NR]=$1} END {
+    if (NR == 0) { print 0; exit }
+    i = int((p / 100) * NR + 0.999999); if (i < 1) i = 1; if (i > NR) i = NR; print a[i] }'
+}
+
+# Resident set size high-water mark of a process, in MiB.
+peak_rss_mib() {
+  awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
