@@ -97,16 +97,21 @@ else
   status=$ctest_status
 fi
 
-if [ -f tests/lint_protos.sh ]; then
-  lint_status=0
-  bash tests/lint_protos.sh || lint_status=$?
-  if [ "$lint_status" -eq 0 ]; then
-    passed+=("proto lint")
+# Other test kinds: each a script that exits non-zero on failure.
+run_kind() {
+  local name=$1 script=$2 kind_status=0
+  [ -f "$script" ] || return 0
+  bash "$script" || kind_status=$?
+  if [ "$kind_status" -eq 0 ]; then
+    passed+=("$name")
   else
-    failed+=("proto lint")
-    [ "$status" -ne 0 ] || status=$lint_status
+    failed+=("$name")
+    [ "$status" -ne 0 ] || status=$kind_status
   fi
-fi
+}
+run_kind "proto lint" tests/lint_protos.sh
+run_kind "deploy checks" tests/deploy/check_deploy.sh
+run_kind "partner client" tests/partner/run_partner.sh
 
 if [ "$status" -eq 0 ]; then
   result="PASSED ($(join "${passed[@]}"))"

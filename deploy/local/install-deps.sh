@@ -21,6 +21,8 @@ packages=(
   redis-server postgresql curl openssl tzdata
   # benchmarks (h2load drives gRPC over HTTP/2)
   nghttp2-client
+  # deployment checks: yamllint, promtool (and a local Prometheus for make run)
+  yamllint python3-yaml prometheus
 )
 
 # Packages whose status line says "installed".

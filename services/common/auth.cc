@@ -107,6 +107,25 @@ Caller Authenticator::Verify(std::string_view header, Clock::time_point now) con
     Unauthenticated("authorization metadata must be \"Bearer <token>\"");
   }
   std::string token(header.substr(kBearer.size()));
+  std::shared_ptr<const Verified> verified;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = verified_.find(token);
+    if (it != verified_.end()) verified = it->second;
+  }
+  if (!verified) {
+    verified = std::make_shared<const Verified>(Decode(token));
+    std::lock_guard<std::mutex> lock(mu_);
+    // Crude but bounded: forget everything when full; tokens re-verify once.
+    if (verified_.size() >= kMaxRemembered) verified_.clear();
+    verified_.emplace(token, verified);
+  }
+  auto now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  if (verified->exp <= now_s) Unauthenticated("token has expired");
+  return verified->caller;
+}
+
+Authenticator::Verified Authenticator::Decode(const std::string& token) const {
   jwt_t* raw = nullptr;
   // With a key given, libjwt verifies the signature while decoding.
   if (jwt_decode(&raw, token.c_str(), reinterpret_cast<const unsigned char*>(secret_.data()),
@@ -120,8 +139,6 @@ Caller Authenticator::Verify(std::string_view header, Clock::time_point now) con
   errno = 0;
   long exp = jwt_get_grant_int(jwt.get(), "exp");
   if (errno == ENOENT) Unauthenticated("token has no exp claim");
-  auto now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  if (exp <= now_s) Unauthenticated("token has expired");
 
   Caller caller;
   const char* sub = jwt_get_grant(jwt.get(), "sub");
@@ -135,7 +152,7 @@ Caller Authenticator::Verify(std::string_view header, Clock::time_point now) con
     if (ParseRole(name, &r)) caller.roles.push_back(r);
   }
   caller.sites = StringArrayClaim(jwt.get(), "sites");
-  return caller;
+  return {std::move(caller), exp};
 }
 
 std::string MintToken(const std::string& secret, const TokenRequest& req,

@@ -5,7 +5,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 #include <vector>
 
@@ -60,15 +63,28 @@ class Authenticator {
  public:
   using Clock = std::chrono::system_clock;
   explicit Authenticator(std::string secret) : secret_(std::move(secret)) {}
+  Authenticator(const Authenticator&) = delete;
+  Authenticator& operator=(const Authenticator&) = delete;
 
   // Verifies `authorization` metadata ("Bearer <jwt>"). Throws AuthError
   // (kUnauthenticated) when missing, malformed, badly signed, not HS256,
   // expired, or without `sub`/`org`.
+  // Verified tokens are remembered (bounded), so a client reusing its token
+  // pays for the signature check once; expiry is still checked every call.
   Caller Verify(std::string_view authorization_header,
                 Clock::time_point now = Clock::now()) const;
 
  private:
+  struct Verified {
+    Caller caller;
+    long exp;
+  };
+  static constexpr size_t kMaxRemembered = 4096;
+  Verified Decode(const std::string& token) const;
+
   std::string secret_;
+  mutable std::mutex mu_;
+  mutable std::unordered_map<std::string, std::shared_ptr<const Verified>> verified_;
 };
 
 struct TokenRequest {

@@ -53,6 +53,27 @@ TEST(AuthTest, RejectsMissingMalformedForgedAndExpired) {
   EXPECT_EQ(FailureOf("Bearer " + expired), AuthError::kUnauthenticated);
 }
 
+TEST(AuthTest, RememberedTokenStillExpires) {
+  Authenticator auth(kSecret);
+  auto now = Authenticator::Clock::now();
+  std::string token = MintToken(kSecret, {.subject = "u", .org = "o", .roles = {"admin"},
+                                          .ttl = std::chrono::seconds(60)}, now);
+  EXPECT_EQ(auth.Verify("Bearer " + token, now).org, "o");
+  EXPECT_EQ(auth.Verify("Bearer " + token, now).org, "o");  // from memory
+  try {
+    auth.Verify("Bearer " + token, now + std::chrono::minutes(2));
+    ADD_FAILURE() << "expired token accepted";
+  } catch (const AuthError& e) {
+    EXPECT_EQ(e.code, AuthError::kUnauthenticated);
+  }
+  // A forged token is never remembered as valid.
+  std::string forged = token;
+  char& c = forged[forged.size() - 10];  // inside the signature
+  c = c == 'A' ? 'B' : 'A';
+  EXPECT_THROW(auth.Verify("Bearer " + forged, now), AuthError);
+  EXPECT_THROW(auth.Verify("Bearer " + forged, now), AuthError);
+}
+
 TEST(AuthTest, RejectsUnsignedToken) {
   // {"alg":"none"} . {"sub":"u","org":"o","roles":["admin"],"exp":9999999999} .
   std::string none =
