@@ -94,6 +94,7 @@ Config Load(const ServiceDefaults& d, const EnvLookup& env) {
   c.service = d.service;
   c.grpc_addr = Address(env, "IOP_GRPC_ADDR", "0.0.0.0:" + std::to_string(d.grpc_port));
   c.metrics_addr = Address(env, "IOP_METRICS_ADDR", "0.0.0.0:" + std::to_string(d.metrics_port));
+  if (auto h = env("IOP_HEALTH_ADDR"); h && !h->empty()) c.health_addr = Address(env, "IOP_HEALTH_ADDR", "");
   c.database_url = Or(env, "IOP_DATABASE_URL",
                       "postgresql://postgres@127.0.0.1:55432/iop_" + d.service);
   if (!absl::StartsWith(c.database_url, "postgresql://") &&

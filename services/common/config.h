@@ -28,6 +28,9 @@ struct Config {
   std::string service;        // "scheduling", ...
   std::string grpc_addr;      // IOP_GRPC_ADDR, host:port
   std::string metrics_addr;   // IOP_METRICS_ADDR, host:port
+  // IOP_HEALTH_ADDR (optional): a plaintext listener serving only the health
+  // service, for probes that cannot speak TLS (Kubernetes' gRPC probes).
+  std::string health_addr;
   std::string database_url;   // IOP_DATABASE_URL
   std::string redis_url;      // IOP_REDIS_URL
   std::string jwt_secret;     // IOP_JWT_SECRET or the contents of IOP_JWT_SECRET_FILE

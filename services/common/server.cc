@@ -73,6 +73,16 @@ void ServiceHost::Start() {
   if (!server_ || port_ == 0) {
     throw std::runtime_error("cannot listen on IOP_GRPC_ADDR=" + config_.grpc_addr);
   }
+  if (!config_.health_addr.empty()) {
+    // Health only: probes get the same answer without TLS, and nothing
+    // of the API is reachable on this port.
+    grpc::ServerBuilder health;
+    health.AddListeningPort(config_.health_addr, grpc::InsecureServerCredentials(), &health_port_);
+    health_server_ = health.BuildAndStart();
+    if (!health_server_ || health_port_ == 0) {
+      throw std::runtime_error("cannot listen on IOP_HEALTH_ADDR=" + config_.health_addr);
+    }
+  }
   SetServing(probe_());
   probe_thread_ = std::thread([this] { ProbeLoop(); });
   log::Info("serving", {{"service", config_.service}, {"grpc_addr", config_.grpc_addr},
@@ -83,6 +93,7 @@ void ServiceHost::Start() {
 void ServiceHost::SetServing(bool serving) {
   bool was = serving_.exchange(serving);
   if (server_) server_->GetHealthCheckService()->SetServingStatus(serving);
+  if (health_server_) health_server_->GetHealthCheckService()->SetServingStatus(serving);
   if (was != serving) {
     log::Write(serving ? log::Level::kInfo : log::Level::kWarn, "health changed",
                {{"service", config_.service}, {"status", serving ? "SERVING" : "NOT_SERVING"}});
@@ -120,8 +131,10 @@ void ServiceHost::Shutdown() {
   if (!server_) return;
   // Tell balancers first, then stop accepting and let in-flight calls finish.
   server_->GetHealthCheckService()->SetServingStatus(false);
+  if (health_server_) health_server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(config_.drain_seconds));
   server_->Wait();
+  if (health_server_) health_server_->Shutdown(std::chrono::system_clock::now());
   log::Info("stopped", {{"service", config_.service}});
 }
 

@@ -35,6 +35,7 @@ class ServiceHost {
   // Builds and starts the server; throws when the address cannot be bound.
   void Start();
   int port() const { return port_; }
+  int health_port() const { return health_port_; }
   // Blocks until SIGTERM or SIGINT, then Shutdown().
   void WaitForTermination();
   // Health NOT_SERVING, refuse new calls, wait up to drain_seconds for
@@ -54,7 +55,9 @@ class ServiceHost {
   std::unique_ptr<metrics::GrpcServerMetrics> grpc_metrics_;
   std::vector<grpc::Service*> services_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> health_server_;  // IOP_HEALTH_ADDR, plaintext
   int port_ = 0;
+  int health_port_ = 0;
   std::atomic<bool> serving_{false};
   std::atomic<bool> stopping_{false};
   std::mutex probe_mu_;

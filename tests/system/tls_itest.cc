@@ -83,9 +83,13 @@ TEST(TlsTest, MutualTlsRequiresACertificateFromTheConfiguredCa) {
   ASSERT_TRUE(certs.ok());
   config::Config cfg = testing::TestConfig("mtls", "postgresql://unused", "redis://unused:1");
   cfg.tls = {certs.path("server.pem"), certs.path("server.key"), certs.path("ca.pem")};
+  cfg.health_addr = "127.0.0.1:0";
   metrics::Metrics metrics;
   server::ServiceHost host(cfg, metrics, [] { return true; });
   host.Start();
+  // Probes that cannot do TLS use the plaintext health-only port.
+  EXPECT_TRUE(Serving(grpc::CreateChannel("127.0.0.1:" + std::to_string(host.health_port()),
+                                          grpc::InsecureChannelCredentials())));
   EXPECT_TRUE(Serving(TlsChannel(certs, host.port(), "client.pem", "client.key")));
   EXPECT_FALSE(Serving(TlsChannel(certs, host.port(), "", "")));
   EXPECT_FALSE(Serving(TlsChannel(certs, host.port(), "stranger.pem", "stranger.key")));
