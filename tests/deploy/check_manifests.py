@@ -175,11 +175,14 @@ def check_deployment(overlay, svc, dep, objs, config, problems):
             problems.add(overlay, f"{name}: no {probe}")
             continue
         if tls:
-            # The kubelet's gRPC probe speaks plaintext only.
-            if "grpc" in p:
-                problems.add(overlay, f"{name}: {probe} uses gRPC while the port requires TLS")
-            elif p.get("tcpSocket", {}).get("port") != grpc_port:
-                problems.add(overlay, f"{name}: {probe} must check port {grpc_port}")
+            # The kubelet's gRPC probe speaks plaintext only: under TLS it must
+            # use the health-only plaintext listener (IOP_HEALTH_ADDR).
+            health = str(env.get("IOP_HEALTH_ADDR", {}).get("value", ""))
+            health_port = int(health.rsplit(":", 1)[1]) if ":" in health else None
+            if health_port is None:
+                problems.add(overlay, f"{name}: TLS without IOP_HEALTH_ADDR leaves probes blind to health")
+            elif p.get("grpc", {}).get("port") != health_port:
+                problems.add(overlay, f"{name}: {probe} must be a gRPC probe on the health port {health_port}")
         elif p.get("grpc", {}).get("port") != grpc_port:
             problems.add(overlay, f"{name}: {probe} must be a native gRPC probe on port {grpc_port}")
     if tls:
