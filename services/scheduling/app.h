@@ -5,6 +5,7 @@
 #include "common/runtime.h"
 #include "scheduling/api/scheduling_api.h"
 #include "scheduling/store/directory_store.h"
+#include "scheduling/store/schedule_store.h"
 
 namespace iop::migrations {
 std::vector<Migration> scheduling_migrations();
@@ -19,7 +20,9 @@ class SchedulingApp {
   explicit SchedulingApp(const config::Config& config)
       : runtime_(config, migrations::scheduling_migrations(), "iop.scheduling.v1.SchedulingService"),
         directory_(runtime_.db(), runtime_.cache()),
-        api_(runtime_.runner(), directory_, runtime_.audit()) {
+        metrics_(runtime_.metrics().registry()),
+        schedule_(runtime_.db(), runtime_.cache(), metrics_),
+        api_(runtime_.runner(), directory_, schedule_, runtime_.audit()) {
     runtime_.host().AddService(&api_);
   }
   // Stop serving before the API and stores below it go away.
@@ -29,6 +32,8 @@ class SchedulingApp {
  private:
   server::Runtime runtime_;
   store::DirectoryStore directory_;
+  store::SchedulingMetrics metrics_;
+  store::ScheduleStore schedule_;
   api::SchedulingApi api_;
 };
 

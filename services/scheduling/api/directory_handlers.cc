@@ -1,6 +1,7 @@
 // Handlers of the directory RPCs (sites, rooms, staff, clients, programs).
 #include "common/audit_rpc.h"
 #include "common/errors.h"
+#include "scheduling/api/group_fields.h"
 #include "scheduling/api/scheduling_api.h"
 #include "scheduling/domain/directory.h"
 
@@ -9,13 +10,6 @@ namespace {
 
 using auth::Permission;
 using server::Call;
-
-constexpr size_t kMaxRequestIdLength = 128;
-
-void CheckRequestId(errors::Validator& v, const std::string& request_id) {
-  v.Require(request_id.size() <= kMaxRequestIdLength, "request_id",
-            "must be at most " + std::to_string(kMaxRequestIdLength) + " bytes");
-}
 
 void CheckAgeGroup(errors::Validator& v, const std::string& field, v1::AgeGroup g) {
   v.Require(g == v1::AGE_GROUP_ADULT || g == v1::AGE_GROUP_ADOLESCENT, field,

@@ -7,6 +7,7 @@
 #include "common/call.h"
 #include "iop/scheduling/v1/scheduling.grpc.pb.h"
 #include "scheduling/store/directory_store.h"
+#include "scheduling/store/schedule_store.h"
 
 namespace iop::scheduling::api {
 
@@ -17,8 +18,8 @@ using grpc::ServerUnaryReactor;
 class SchedulingApi final : public v1::SchedulingService::CallbackService {
  public:
   SchedulingApi(server::CallRunner& runner, store::DirectoryStore& directory,
-                audit::AuditLog& audit)
-      : runner_(runner), directory_(directory), audit_(audit) {}
+                store::ScheduleStore& schedule, audit::AuditLog& audit)
+      : runner_(runner), directory_(directory), schedule_(schedule), audit_(audit) {}
 
   ServerUnaryReactor* CreateSite(CallbackServerContext*, const v1::CreateSiteRequest*, v1::Site*) override;
   ServerUnaryReactor* GetSite(CallbackServerContext*, const v1::GetSiteRequest*, v1::Site*) override;
@@ -35,12 +36,37 @@ class SchedulingApi final : public v1::SchedulingService::CallbackService {
   ServerUnaryReactor* CreateProgram(CallbackServerContext*, const v1::CreateProgramRequest*, v1::Program*) override;
   ServerUnaryReactor* GetProgram(CallbackServerContext*, const v1::GetProgramRequest*, v1::Program*) override;
   ServerUnaryReactor* ListPrograms(CallbackServerContext*, const v1::ListProgramsRequest*, v1::ListProgramsResponse*) override;
+  ServerUnaryReactor* UpdateProgram(CallbackServerContext*, const v1::UpdateProgramRequest*, v1::Program*) override;
+
+  ServerUnaryReactor* CreateGroup(CallbackServerContext*, const v1::CreateGroupRequest*, v1::Group*) override;
+  ServerUnaryReactor* GetGroup(CallbackServerContext*, const v1::GetGroupRequest*, v1::Group*) override;
+  ServerUnaryReactor* ListGroups(CallbackServerContext*, const v1::ListGroupsRequest*, v1::ListGroupsResponse*) override;
+  ServerUnaryReactor* UpdateGroup(CallbackServerContext*, const v1::UpdateGroupRequest*, v1::Group*) override;
+  ServerUnaryReactor* CloseGroup(CallbackServerContext*, const v1::CloseGroupRequest*, v1::Group*) override;
+
+  ServerUnaryReactor* ListSessions(CallbackServerContext*, const v1::ListSessionsRequest*, v1::ListSessionsResponse*) override;
+  ServerUnaryReactor* GetSession(CallbackServerContext*, const v1::GetSessionRequest*, v1::Session*) override;
+  ServerUnaryReactor* CreateSession(CallbackServerContext*, const v1::CreateSessionRequest*, v1::Session*) override;
+  ServerUnaryReactor* CancelSession(CallbackServerContext*, const v1::CancelSessionRequest*, v1::Session*) override;
+  ServerUnaryReactor* RescheduleSession(CallbackServerContext*, const v1::RescheduleSessionRequest*, v1::Session*) override;
+
+  ServerUnaryReactor* EnrollClient(CallbackServerContext*, const v1::EnrollClientRequest*, v1::Membership*) override;
+  ServerUnaryReactor* DischargeClient(CallbackServerContext*, const v1::DischargeClientRequest*,
+                                      v1::DischargeClientResponse*) override;
+  ServerUnaryReactor* ListMemberships(CallbackServerContext*, const v1::ListMembershipsRequest*,
+                                      v1::ListMembershipsResponse*) override;
+  ServerUnaryReactor* GetSessionRoster(CallbackServerContext*, const v1::GetSessionRosterRequest*,
+                                       v1::GetSessionRosterResponse*) override;
+  ServerUnaryReactor* GetClientIntensity(CallbackServerContext*, const v1::GetClientIntensityRequest*,
+                                         v1::GetClientIntensityResponse*) override;
+
   ServerUnaryReactor* ListAuditEvents(CallbackServerContext*, const iop::common::v1::ListAuditEventsRequest*,
                                       iop::common::v1::ListAuditEventsResponse*) override;
 
  private:
   server::CallRunner& runner_;
   store::DirectoryStore& directory_;
+  store::ScheduleStore& schedule_;
   audit::AuditLog& audit_;
 };
 

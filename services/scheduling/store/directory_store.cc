@@ -183,6 +183,12 @@ void DirectoryStore::Prepare() {
                                     " AND ($4 = '' OR site_id = $4)"
                                     " AND ($5 = 0 OR age_group = $5) AND ($6 = 0 OR focus = $6)"
                                     " ORDER BY seq LIMIT $7");
+  pool_.Prepare("program_get_lock",
+                "SELECT " + kProgramCols + " FROM programs WHERE org_id=$1 AND id=$2 FOR UPDATE");
+  pool_.Prepare("program_update",
+                "UPDATE programs SET display_name=$3, min_weekly_hours=$4, max_weekly_hours=$5, "
+                "daily_minimum_minutes=$6, consecutive_absence_threshold=$7, min_attendance_rate=$8, "
+                "version=version+1, update_time=now() WHERE org_id=$1 AND id=$2 RETURNING " + kProgramCols);
   pool_.Prepare("site_exists", "SELECT 1 FROM sites WHERE org_id=$1 AND id=$2");
 }
 
@@ -349,6 +355,31 @@ v1::Program DirectoryStore::GetProgram(const auth::Caller& caller, const std::st
     errors::Throw(errors::NotFound("iop.scheduling.v1.Program", id));
   }
   return program;
+}
+
+v1::Program DirectoryStore::UpdateProgram(const auth::Caller& caller, const std::string& id,
+                                          const std::string& etag, const ProgramChange& apply,
+                                          const WriteKey& key) {
+  return idempotency::WriteOnce<v1::Program>(
+      pool_, caller.org, key.method, key.request, key.request_id,
+      [&](pqxx::work& tx) {
+        auto rows = tx.exec_prepared("program_get_lock", caller.org, id);
+        if (rows.empty() || !caller.SeesSite(rows[0][2].c_str())) {
+          errors::Throw(errors::NotFound("iop.scheduling.v1.Program", id));
+        }
+        v1::Program current = ReadProgram(rows[0]);
+        if (!etag.empty() && etag != current.etag()) {
+          errors::Throw(errors::Aborted("program " + id + " changed since it was read (etag " + etag +
+                                        ", now " + current.etag() + "); read it again"));
+        }
+        v1::Program p = apply(current);
+        return ReadProgram(tx.exec_prepared1("program_update", caller.org, id, p.display_name(),
+                                             p.min_weekly_hours(), p.max_weekly_hours(),
+                                             p.daily_minimum_minutes(),
+                                             p.consecutive_absence_threshold(),
+                                             p.min_attendance_rate()));
+      },
+      [&](const v1::Program&) { cache_.Invalidate({cache::Key(caller.org, "program", id)}); });
 }
 
 Listed<v1::Program> DirectoryStore::ListPrograms(const auth::Caller& caller,

@@ -3,6 +3,7 @@
 // scoping happen here, once, and no handler can skip them.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,11 @@ class DirectoryStore {
                             const WriteKey& key);
   v1::Program GetProgram(const auth::Caller& caller, const std::string& id);
   Listed<v1::Program> ListPrograms(const auth::Caller& caller, const v1::ListProgramsRequest& req);
+  // `apply` turns the stored program into the wanted one (field mask, value
+  // checks); it runs inside the transaction after the etag check.
+  using ProgramChange = std::function<v1::Program(const v1::Program& current)>;
+  v1::Program UpdateProgram(const auth::Caller& caller, const std::string& id, const std::string& etag,
+                            const ProgramChange& apply, const WriteKey& key);
 
   // Throws NOT_FOUND (naming `field`) unless the site exists in the caller's
   // org and the caller may see it. Used by writes that reference a site.
