@@ -10,6 +10,7 @@
 #   make lint-protos  lint and compile the protobuf contracts with buf
 #   make bench        measure throughput/latency ratios, write docs/benchmarks.md
 #   make test-sanitize  the test suite built with ASan + UBSan
+#   make fuzz         libFuzzer over every RPC of every service (clang)
 #   make clean        stop everything, delete build/ and .run/ (local data included)
 
 SHELL := /bin/bash
@@ -25,7 +26,7 @@ export IOP_BUILD_DIR := $(BUILD_DIR)
 export IOP_BIN_DIR := $(abspath $(BUILD_DIR))/bin
 export IOP_JOBS := $(JOBS)
 
-.PHONY: all help deps tools build test test-sanitize bench run stop status lint-protos clean
+.PHONY: all help deps tools build test test-sanitize bench fuzz run stop status lint-protos clean
 
 all: build
 
@@ -61,6 +62,10 @@ test: deps tools
 bench: deps build
 	tests/bench/run_bench.sh
 
+# libFuzzer over every RPC of every service (IOP_FUZZ_SECONDS each, default 60).
+fuzz: deps
+	tests/fuzz/run_fuzz.sh
+
 # The whole suite built with AddressSanitizer + UndefinedBehaviorSanitizer.
 test-sanitize: deps tools
 	IOP_BUILD_DIR=build-sanitize IOP_CMAKE_ARGS="-DIOP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug" tests/run_tests.sh $(TEST_ARGS)
@@ -68,13 +73,15 @@ test-sanitize: deps tools
 run: deps build
 	deploy/local/stack.sh start
 	deploy/local/services.sh start
+	@deploy/local/prometheus.sh start || echo "prometheus: not started (see above); the services run without it"
 	@if [ -f deploy/local/demo.sh ]; then \
 	  eval "$$(deploy/local/services.sh env)"; \
-	  bash deploy/local/demo.sh; \
+	  bash deploy/local/demo.sh || echo "demo: seeding stopped early (see above); the services keep running"; \
 	fi
 	@deploy/local/services.sh info
 
 stop:
+	deploy/local/prometheus.sh stop
 	deploy/local/services.sh stop
 	deploy/local/stack.sh stop
 

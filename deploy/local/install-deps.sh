@@ -3,7 +3,8 @@
 # run the local stack. Does nothing (and returns at once) when all of them are
 # already installed.
 #
-# Usage: deploy/local/install-deps.sh
+# Usage: deploy/local/install-deps.sh [EXTRA_PACKAGE...]
+#   (extra packages are for optional tools, e.g. clang for make fuzz)
 #
 # As root it calls apt-get directly; otherwise it uses `sudo -n` when that works
 # without a password; otherwise it prints the command to run and fails.
@@ -24,6 +25,8 @@ packages=(
   # deployment checks: yamllint, promtool (and a local Prometheus for make run)
   yamllint python3-yaml prometheus
 )
+
+packages+=("$@")
 
 # Packages whose status line says "installed".
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${packages[@]}" 2>/dev/null |

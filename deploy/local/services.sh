@@ -299,12 +299,17 @@ cmd_info() {
     fi
   done
   [ "$any" -eq 1 ] || return 0
+  local prometheus_url
+  prometheus_url=$("$script_dir/prometheus.sh" address --dir "$state_dir" 2>/dev/null || true)
   cat <<EOF
 
-Call it:
+Call it (the demo data above belongs to org "demo"):
   eval "\$(deploy/local/services.sh env)"        # service addresses + JWT secret file
+  build/bin/iopctl sites                         # tables by default, --json for scripts
+  build/bin/iopctl sessions --site SITE_ID       # this week, in the site's local time
+  build/bin/iopctl alerts                        # open risk and attendance alerts
+  build/bin/iopctl --help                        # every command (roster, attend, assess, progress, ...)
   TOKEN=\$(build/bin/iopctl token --org demo --role admin)
-  build/bin/iopctl --help
 
 With grpcurl (server reflection is on; grpcurl is not a Debian package, get it separately):
   grpcurl -plaintext 127.0.0.1:$first_grpc list
@@ -313,6 +318,11 @@ With grpcurl (server reflection is on; grpcurl is not a Debian package, get it s
 
 Metrics:
   curl -s http://127.0.0.1:$first_metrics/metrics | grep grpc_server_handled_total
+EOF
+  if [ -n "$prometheus_url" ]; then
+    echo "  Prometheus: $prometheus_url (targets: $prometheus_url/targets, rules: $prometheus_url/rules)"
+  fi
+  cat <<EOF
 
 Stop everything: make stop
 EOF

@@ -74,14 +74,23 @@ std::string ResolveToken() {
 
 std::string ResolveAddress(const std::string& method_or_service) {
   if (!absl::GetFlag(FLAGS_addr).empty()) return absl::GetFlag(FLAGS_addr);
-  const std::pair<const char*, const char*> ports[] = {{"Scheduling", "127.0.0.1:50051"},
-                                                       {"Attendance", "127.0.0.1:50052"},
-                                                       {"Curriculum", "127.0.0.1:50053"},
-                                                       {"Outcomes", "127.0.0.1:50054"}};
-  for (const auto& [name, addr] : ports) {
-    if (method_or_service.find(name) != std::string::npos) return addr;
+  // IOP_<SERVICE>_ADDR (as `deploy/local/services.sh env` exports) wins
+  // over the local default port.
+  struct Known {
+    const char* name;
+    const char* env;
+    const char* local;
+  };
+  const Known known[] = {{"Scheduling", "IOP_SCHEDULING_ADDR", "127.0.0.1:50051"},
+                         {"Attendance", "IOP_ATTENDANCE_ADDR", "127.0.0.1:50052"},
+                         {"Curriculum", "IOP_CURRICULUM_ADDR", "127.0.0.1:50053"},
+                         {"Outcomes", "IOP_OUTCOMES_ADDR", "127.0.0.1:50054"}};
+  const Known* pick = &known[0];
+  for (const auto& k : known) {
+    if (method_or_service.find(k.name) != std::string::npos) pick = &k;
   }
-  return "127.0.0.1:50051";
+  if (const char* env = std::getenv(pick->env); env && *env) return env;
+  return pick->local;
 }
 
 std::shared_ptr<grpc::Channel> Connect(const std::string& address) {

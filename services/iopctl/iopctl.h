@@ -20,6 +20,18 @@ int Encode(const std::vector<std::string>& args);
 int Health(const std::vector<std::string>& args);
 int Services(const std::vector<std::string>& args);
 
+// Readable commands (tables by default, --json for scripts).
+int Sites(const std::vector<std::string>& args);
+int Groups(const std::vector<std::string>& args);
+int Sessions(const std::vector<std::string>& args);
+int Roster(const std::vector<std::string>& args);
+int Attend(const std::vector<std::string>& args);
+int CheckIn(const std::vector<std::string>& args);
+int CheckOut(const std::vector<std::string>& args);
+int Assess(const std::vector<std::string>& args);
+int Progress(const std::vector<std::string>& args);
+int Alerts(const std::vector<std::string>& args);
+
 // The token to send: --token, else $IOP_TOKEN, else one minted from the
 // local secret for --org/--role (convenient on the local stack).
 std::string ResolveToken();

@@ -1,0 +1,9 @@
+#include "attendance/app.h"
+#include "fuzz_service.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static auto* fuzzer = new iop::fuzz::ServiceFuzzer<iop::attendance::AttendanceApp>(
+      "fuzz_atte", iop::attendance::v1::AttendanceService::descriptor());
+  fuzzer->Run(data, size);
+  return 0;
+}

@@ -1,0 +1,9 @@
+#include "curriculum/app.h"
+#include "fuzz_service.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static auto* fuzzer = new iop::fuzz::ServiceFuzzer<iop::curriculum::CurriculumApp>(
+      "fuzz_curr", iop::curriculum::v1::CurriculumService::descriptor());
+  fuzzer->Run(data, size);
+  return 0;
+}

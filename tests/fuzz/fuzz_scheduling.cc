@@ -1,0 +1,9 @@
+#include "fuzz_service.h"
+#include "scheduling/app.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static auto* fuzzer = new iop::fuzz::ServiceFuzzer<iop::scheduling::SchedulingApp>(
+      "fuzz_sched", iop::scheduling::v1::SchedulingService::descriptor());
+  fuzzer->Run(data, size);
+  return 0;
+}
