@@ -1,5 +1,6 @@
 // Runs a fuzz target over files (or folders of files) without libFuzzer: the
 // regression pass `make test` does over the committed seed corpus.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>

@@ -3,7 +3,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static auto* fuzzer = new iop::fuzz::ServiceFuzzer<iop::scheduling::SchedulingApp>(
-      "fuzz_sched", iop::scheduling::v1::SchedulingService::descriptor());
+      "fuzz_sched", iop::scheduling::v1::Site::descriptor()->file()->service(0));
   fuzzer->Run(data, size);
   return 0;
 }

@@ -1,0 +1,50 @@
+// The attendance service assembled on the shared runtime; main() and the
+// integration tests build it the same way.
+#pragma once
+
+#include "attendance/api/attendance_api.h"
+#include "attendance/api/event_hub.h"
+#include "attendance/store/attendance_store.h"
+#include "attendance/store/scheduling_peer.h"
+#include "common/downstream.h"
+#include "common/runtime.h"
+
+namespace iop::migrations {
+std::vector<Migration> attendance_migrations();
+}
+
+namespace iop::attendance {
+
+inline const config::ServiceDefaults kDefaults{"attendance", 50052, 9102};
+
+class AttendanceApp {
+ public:
+  explicit AttendanceApp(const config::Config& config)
+      : runtime_(config, migrations::attendance_migrations(), "iop.attendance.v1.AttendanceService"),
+        scheduling_channel_("scheduling", config.scheduling_addr, config.tls),
+        scheduling_(scheduling_channel_, runtime_.cache()),
+        store_(runtime_.db()),
+        metrics_(runtime_.metrics().registry()),
+        api_(runtime_.runner(), runtime_.workers(), store_, scheduling_, runtime_.audit(), hub_, metrics_) {
+    runtime_.host().AddService(&api_);
+  }
+  // Open watches end with UNAVAILABLE first, so the drain does not wait on
+  // them; then stop serving before the API and stores below it go away.
+  ~AttendanceApp() {
+    hub_.Shutdown();
+    runtime_.Shutdown();
+  }
+  server::Runtime& runtime() { return runtime_; }
+  api::EventHub& hub() { return hub_; }
+
+ private:
+  server::Runtime runtime_;
+  server::Downstream scheduling_channel_;
+  store::SchedulingPeer scheduling_;
+  store::AttendanceStore store_;
+  api::EventHub hub_;
+  api::AttendanceMetrics metrics_;
+  api::AttendanceApi api_;
+};
+
+}  // namespace iop::attendance

@@ -1,0 +1,119 @@
+// PostgreSQL storage of attendance records and their versions. Every method
+// takes the caller and scopes by org and, for site-limited callers, by the
+// record's site. Writes are idempotent by request_id (common/idempotent.h)
+// and run in one transaction each; the version trigger (migration 0001)
+// keeps every earlier version.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attendance/domain/summary.h"
+#include "common/auth.h"
+#include "common/db.h"
+#include "iop/attendance/v1/attendance.pb.h"
+
+namespace iop::attendance::store {
+
+namespace v1 = ::iop::attendance::v1;
+
+// What a write copies from scheduling onto the record.
+struct SessionContext {
+  std::string session_id;
+  std::string group_id;
+  std::string site_id;
+  std::string program_id;
+  std::string time_zone;
+  absl::CivilDay local_date;
+  absl::Time start;
+  absl::Time end;
+  domain::ProgramRules rules;
+};
+
+// Identifies one idempotent write.
+struct WriteKey {
+  const char* method;
+  const google::protobuf::Message& request;
+  const std::string& request_id;
+};
+
+// A stored record with the session facts that are not part of the message.
+struct Stored {
+  v1::AttendanceRecord record;
+  absl::Time session_start;
+  absl::Time session_end;
+  std::string time_zone;
+};
+
+// A write's result; `fresh` is false when the request_id replayed an
+// earlier result, `changed[i]` says whether record i changed in this call.
+template <class T>
+struct Written {
+  T response;
+  bool fresh = false;
+  std::vector<bool> changed;
+};
+
+class AttendanceStore {
+ public:
+  explicit AttendanceStore(db::Pool& pool);
+
+  Written<v1::AttendanceRecord> CheckIn(const auth::Caller& caller, const SessionContext& session,
+                                        const std::string& client_id, std::optional<int> mood,
+                                        absl::Time now, const WriteKey& key);
+  // FAILED_PRECONDITION NOT_CHECKED_IN when the client has no check-in.
+  Written<v1::AttendanceRecord> CheckOut(const auth::Caller& caller, const SessionContext& session,
+                                         const std::string& client_id, absl::Time now,
+                                         const WriteKey& key);
+  // Entries are already validated against the session and its roster.
+  Written<v1::RecordAttendanceResponse> Record(const auth::Caller& caller,
+                                               const SessionContext& session,
+                                               const std::vector<v1::AttendanceEntry>& entries,
+                                               const WriteKey& key);
+
+  // Records of one session the caller may see, by client_id.
+  std::vector<Stored> SessionRecords(const auth::Caller& caller,
+                                                   const std::string& session_id);
+  // Every version, oldest first; empty when there is no (visible) record.
+  std::vector<v1::AttendanceRecord> History(const auth::Caller& caller, const std::string& session_id,
+                                            const std::string& client_id);
+  // Records with local_date in [first, last] (any client when client_id is
+  // empty; group/site/program filters when not empty).
+  struct Filter {
+    std::string client_id;
+    std::string group_id;
+    std::string site_id;
+    std::string program_id;
+  };
+  std::vector<Stored> Records(const auth::Caller& caller, const Filter& filter,
+                                            absl::CivilDay first, absl::CivilDay last);
+  // Stored thresholds of these programs (defaults for unknown ones).
+  domain::RulesByProgram Rules(const auth::Caller& caller, const std::vector<std::string>& program_ids);
+
+ private:
+  void Prepare();
+  // Applies `change` to the locked current record (nullopt when none) and
+  // stores what it returns; `change` returns nullopt for "nothing changes".
+  using Change = std::function<std::optional<v1::AttendanceRecord>(
+      const std::optional<v1::AttendanceRecord>& current)>;
+  std::pair<v1::AttendanceRecord, bool> Apply(pqxx::work& tx, const auth::Caller& caller,
+                                              const SessionContext& s, const std::string& client_id,
+                                              absl::Time now, const Change& change);
+  std::optional<v1::AttendanceRecord> Insert(pqxx::work& tx, const auth::Caller& caller,
+                                             const SessionContext& s, const std::string& client_id,
+                                             const v1::AttendanceRecord& values, absl::Time now);
+  v1::AttendanceRecord Update(pqxx::work& tx, const auth::Caller& caller, const SessionContext& s,
+                              const v1::AttendanceRecord& values, absl::Time now);
+  std::optional<v1::AttendanceRecord> Lock(pqxx::work& tx, const auth::Caller& caller,
+                                           const std::string& session_id, const std::string& client_id);
+  void SaveRules(pqxx::work& tx, const auth::Caller& caller, const SessionContext& s);
+
+  db::Pool& pool_;
+};
+
+// The facts summaries and alerts work on, from a stored record.
+domain::SessionFact FactOf(const Stored& stored);
+
+}  // namespace iop::attendance::store

@@ -1,0 +1,151 @@
+#include "attendance/store/scheduling_peer.h"
+
+#include "common/errors.h"
+#include "common/sql.h"
+
+namespace iop::attendance::store {
+namespace {
+
+using std::chrono::seconds;
+
+// Rosters change with enrollment, which this service cannot observe: keep
+// them only briefly. Sites, groups and programs change rarely.
+constexpr auto kRosterTtl = seconds(15);
+constexpr auto kObjectTtl = seconds(120);
+constexpr int kListPageSize = 500;
+constexpr int kMaxPages = 40;  // 20,000 rows: far beyond any one client's year
+
+}  // namespace
+
+SchedulingPeer::SchedulingPeer(server::Downstream& downstream, cache::Cache& cache)
+    : downstream_(downstream),
+      cache_(cache),
+      stub_(sched::SchedulingService::NewStub(downstream.channel())) {}
+
+template <class Resp, class Fetch>
+Resp SchedulingPeer::Cached(const server::Call& call, const char* kind, const std::string& id,
+                            std::chrono::milliseconds ttl, const char* type_name, bool fresh,
+                            Fetch fetch) {
+  const cache::Key key(call.caller().org, kind, id);
+  auto load = [&]() -> std::optional<std::string> {
+    Resp resp;
+    grpc::Status status = fetch(resp);
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) return std::nullopt;
+    downstream_.Check(status, std::string("Get ") + type_name);
+    return resp.SerializeAsString();
+  };
+  if (fresh) cache_.Invalidate({key});
+  auto bytes = cache_.GetOrLoad(key, ttl, load, kind);
+  Resp out;
+  if (!bytes || !out.ParseFromString(*bytes)) errors::Throw(errors::NotFound(type_name, id));
+  return out;
+}
+
+sched::GetSessionRosterResponse SchedulingPeer::Roster(const server::Call& call,
+                                                       const std::string& session_id, bool fresh) {
+  auto roster = Cached<sched::GetSessionRosterResponse>(
+      call, "sched_roster", session_id, kRosterTtl, "iop.scheduling.v1.Session", fresh,
+      [&](sched::GetSessionRosterResponse& out) {
+        sched::GetSessionRosterRequest req;
+        req.set_session_id(session_id);
+        return stub_->GetSessionRoster(downstream_.ContextFor(call).get(), req, &out);
+      });
+  if (!call.caller().SeesSite(roster.session().site_id())) {
+    errors::Throw(errors::NotFound("iop.scheduling.v1.Session", session_id));
+  }
+  return roster;
+}
+
+sched::Site SchedulingPeer::Site(const server::Call& call, const std::string& site_id) {
+  auto site = Cached<sched::Site>(call, "sched_site", site_id, kObjectTtl, "iop.scheduling.v1.Site",
+                                  false, [&](sched::Site& out) {
+                                    sched::GetSiteRequest req;
+                                    req.set_id(site_id);
+                                    return stub_->GetSite(downstream_.ContextFor(call).get(), req, &out);
+                                  });
+  if (!call.caller().SeesSite(site.id())) errors::Throw(errors::NotFound("iop.scheduling.v1.Site", site_id));
+  return site;
+}
+
+sched::Program SchedulingPeer::Program(const server::Call& call, const std::string& program_id) {
+  auto program = Cached<sched::Program>(
+      call, "sched_program", program_id, kObjectTtl, "iop.scheduling.v1.Program", false,
+      [&](sched::Program& out) {
+        sched::GetProgramRequest req;
+        req.set_id(program_id);
+        return stub_->GetProgram(downstream_.ContextFor(call).get(), req, &out);
+      });
+  if (!call.caller().SeesSite(program.site_id())) {
+    errors::Throw(errors::NotFound("iop.scheduling.v1.Program", program_id));
+  }
+  return program;
+}
+
+sched::Group SchedulingPeer::Group(const server::Call& call, const std::string& group_id) {
+  auto group = Cached<sched::Group>(call, "sched_group", group_id, kObjectTtl,
+                                    "iop.scheduling.v1.Group", false, [&](sched::Group& out) {
+                                      sched::GetGroupRequest req;
+                                      req.set_id(group_id);
+                                      return stub_->GetGroup(downstream_.ContextFor(call).get(), req, &out);
+                                    });
+  if (!call.caller().SeesSite(group.site_id())) {
+    errors::Throw(errors::NotFound("iop.scheduling.v1.Group", group_id));
+  }
+  return group;
+}
+
+sched::Client SchedulingPeer::Client(const server::Call& call, const std::string& client_id) {
+  // Not cached: scheduling applies its own client visibility rules per caller.
+  sched::GetClientRequest req;
+  req.set_id(client_id);
+  sched::Client out;
+  grpc::Status status = stub_->GetClient(downstream_.ContextFor(call).get(), req, &out);
+  downstream_.Check(status, "GetClient");
+  return out;
+}
+
+std::vector<sched::Session> SchedulingPeer::Sessions(const server::Call& call,
+                                                     const std::string& group_id,
+                                                     const std::string& client_id, absl::Time from,
+                                                     absl::Time to) {
+  std::vector<sched::Session> out;
+  std::string token;
+  for (int page = 0; page < kMaxPages; ++page) {
+    sched::ListSessionsRequest req;
+    req.set_page_size(kListPageSize);
+    req.set_page_token(token);
+    req.set_group_id(group_id);
+    req.set_client_id(client_id);
+    *req.mutable_start_time() = sql::TimestampFromMicros(absl::ToUnixMicros(from));
+    *req.mutable_end_time() = sql::TimestampFromMicros(absl::ToUnixMicros(to));
+    sched::ListSessionsResponse resp;
+    downstream_.Check(stub_->ListSessions(downstream_.ContextFor(call).get(), req, &resp), "ListSessions");
+    for (auto& s : *resp.mutable_sessions()) out.push_back(std::move(s));
+    token = resp.next_page_token();
+    if (token.empty()) break;
+  }
+  return out;
+}
+
+std::vector<sched::Membership> SchedulingPeer::Memberships(const server::Call& call,
+                                                           const std::string& group_id,
+                                                           const std::string& client_id) {
+  std::vector<sched::Membership> out;
+  std::string token;
+  for (int page = 0; page < kMaxPages; ++page) {
+    sched::ListMembershipsRequest req;
+    req.set_page_size(kListPageSize);
+    req.set_page_token(token);
+    req.set_group_id(group_id);
+    req.set_client_id(client_id);
+    sched::ListMembershipsResponse resp;
+    downstream_.Check(stub_->ListMemberships(downstream_.ContextFor(call).get(), req, &resp),
+                      "ListMemberships");
+    for (auto& m : *resp.mutable_memberships()) out.push_back(std::move(m));
+    token = resp.next_page_token();
+    if (token.empty()) break;
+  }
+  return out;
+}
+
+}  // namespace iop::attendance::store
