@@ -122,7 +122,8 @@ AuditLog::Page AuditLog::List(const std::string& org, const AuditFilter& filter,
   constexpr const char* kFromMicros = "'epoch'::timestamptz + $?::bigint * interval '1 microsecond'";
   if (filter.start_time) where(std::string(" AND occurred_at >= ") + kFromMicros, Micros(*filter.start_time));
   if (filter.end_time) where(std::string(" AND occurred_at < ") + kFromMicros, Micros(*filter.end_time));
-  if (!filter.method.empty()) where(" AND method = $?", filter.method);
+  // The full gRPC method ("/pkg.Service/Rpc"), or just the RPC's name.
+  if (!filter.method.empty()) where(" AND $? IN (method, split_part(method, '/', 3))", filter.method);
   if (!filter.subject.empty()) where(" AND subject = $?", filter.subject);
   if (!filter.resource_id.empty()) where(" AND resource_ids @> ARRAY[$?::text]", filter.resource_id);
   if (after) {

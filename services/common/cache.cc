@@ -104,10 +104,22 @@ struct Cache::Metrics {
                     .Help("Latency of Redis operations")
                     .Register(registry)) {}
 
+  // Family::Add builds a whole histogram or counter before it looks the
+  // labels up; on the hit path that was an allocation per call. So each
+  // series is looked up once and remembered (a handful per process).
   prometheus::Histogram& Latency(std::string_view op) {
     static const prometheus::Histogram::BucketBoundaries kBuckets{
         0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1};
-    return seconds.Add({{"op", std::string(op)}}, kBuckets);
+    return Remembered(latency_by_op, op,
+                      [&]() -> auto& { return seconds.Add({{"op", std::string(op)}}, kBuckets); });
+  }
+  prometheus::Counter& Hits(std::string_view cache) {
+    return Remembered(hits_by_cache, cache,
+                      [&]() -> auto& { return hits.Add({{"cache", std::string(cache)}}); });
+  }
+  prometheus::Counter& Misses(std::string_view cache) {
+    return Remembered(misses_by_cache, cache,
+                      [&]() -> auto& { return misses.Add({{"cache", std::string(cache)}}); });
   }
 
   prometheus::Family<prometheus::Counter>& hits;
@@ -115,6 +127,27 @@ struct Cache::Metrics {
   prometheus::Family<prometheus::Counter>& errors;
   prometheus::Gauge& up;
   prometheus::Family<prometheus::Histogram>& seconds;
+
+ private:
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  template <class T>
+  using ByName = std::unordered_map<std::string, T*, NameHash, std::equal_to<>>;
+
+  template <class T, class Make>
+  T& Remembered(ByName<T>& map, std::string_view name, const Make& make) {
+    std::lock_guard lock(mu);
+    auto it = map.find(name);
+    if (it == map.end()) it = map.emplace(std::string(name), &make()).first;
+    return *it->second;
+  }
+
+  std::mutex mu;
+  ByName<prometheus::Histogram> latency_by_op;
+  ByName<prometheus::Counter> hits_by_cache;
+  ByName<prometheus::Counter> misses_by_cache;
 };
 
 Cache::Cache(CacheOptions options, prometheus::Registry& registry)
@@ -158,8 +191,7 @@ std::optional<std::string> Cache::GetOrLoad(const Key& key, std::chrono::millise
   if (ttl.count() <= 0) throw std::invalid_argument("cache ttl must be positive");
   const std::string full = BuildKey(service_, key);
   Loaded loaded = flights_.Do(full, [&] { return ReadThrough(full, ttl, load, cache_name); });
-  const prometheus::Labels labels{{"cache", std::string(cache_name)}};
-  (loaded.from_cache ? metrics_->hits : metrics_->misses).Add(labels).Increment();
+  (loaded.from_cache ? metrics_->Hits(cache_name) : metrics_->Misses(cache_name)).Increment();
   return std::move(loaded.value);
 }
 

@@ -4,9 +4,45 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace iop::idempotency {
+
+namespace {
+
+bool Visible(const auth::Caller& caller, const google::protobuf::Message& m, int depth) {
+  using google::protobuf::FieldDescriptor;
+  const auto* d = m.GetDescriptor();
+  const auto* r = m.GetReflection();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    if (f->type() == FieldDescriptor::TYPE_STRING && f->name() == "site_id" && !f->is_repeated()) {
+      const std::string site = r->GetString(m, f);
+      if (!site.empty() && !caller.SeesSite(site)) return false;
+    } else if (f->type() == FieldDescriptor::TYPE_STRING && f->name() == "site_ids" && f->is_repeated()) {
+      const int n = r->FieldSize(m, f);
+      bool any = n == 0;  // no sites: the resource belongs to every site
+      for (int k = 0; k < n && !any; ++k) any = caller.SeesSite(r->GetRepeatedString(m, f, k));
+      if (!any) return false;
+    } else if (f->type() == FieldDescriptor::TYPE_MESSAGE && depth < 3) {
+      if (f->is_repeated()) {
+        for (int k = 0; k < r->FieldSize(m, f); ++k) {
+          if (!Visible(caller, r->GetRepeatedMessage(m, f, k), depth + 1)) return false;
+        }
+      } else if (r->HasField(m, f) && !Visible(caller, r->GetMessage(m, f), depth + 1)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ReplayVisible(const auth::Caller& caller, const google::protobuf::Message& response) {
+  return !caller.site_limited() || Visible(caller, response, 0);
+}
 
 std::string RequestFingerprint(const google::protobuf::Message& request) {
   std::unique_ptr<google::protobuf::Message> copy(request.New());

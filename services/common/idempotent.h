@@ -8,11 +8,18 @@
 #include <functional>
 #include <string>
 
+#include "common/auth.h"
 #include "common/db.h"
 #include "common/errors.h"
 #include "common/idempotency.h"
 
 namespace iop::idempotency {
+
+// Whether `caller` may see a stored response: every `site_id` (or
+// `site_ids`) in it, down to nested messages, must be one of a site-limited
+// caller's sites. A replay is answered only then, so a request_id cannot
+// be used to read what another site wrote.
+bool ReplayVisible(const auth::Caller& caller, const google::protobuf::Message& response);
 
 // Fingerprint of `request` without its `request_id` field.
 std::string RequestFingerprint(const google::protobuf::Message& request);
@@ -20,7 +27,7 @@ std::string RequestFingerprint(const google::protobuf::Message& request);
 // `work` fills the response inside the transaction; `after_commit` runs only
 // when this call did the work (cache invalidation, events), never on a replay.
 template <class Response>
-Response WriteOnce(db::Pool& pool, const std::string& org, const std::string& method,
+Response WriteOnce(db::Pool& pool, const auth::Caller& caller, const std::string& method,
                    const google::protobuf::Message& request, const std::string& request_id,
                    const std::function<Response(pqxx::work&)>& work,
                    const std::function<void(const Response&)>& after_commit = nullptr) {
@@ -30,9 +37,12 @@ Response WriteOnce(db::Pool& pool, const std::string& org, const std::string& me
       [&](pqxx::work& tx) {
         replayed = false;
         try {
-          if (auto done = Claim(tx, org, method, request_id, fingerprint)) {
+          if (auto done = Claim(tx, caller.org, method, request_id, fingerprint)) {
             Response first;
             if (!first.ParseFromString(*done)) throw std::runtime_error("stored response unreadable");
+            if (!ReplayVisible(caller, first)) {
+              errors::Throw(errors::NotFound(first.GetDescriptor()->full_name(), request_id));
+            }
             replayed = true;
             return first;
           }
@@ -41,7 +51,7 @@ Response WriteOnce(db::Pool& pool, const std::string& org, const std::string& me
               "request_id", "was already used for a different request; use a new request_id"));
         }
         Response fresh = work(tx);
-        Complete(tx, org, method, request_id, fresh.SerializeAsString());
+        Complete(tx, caller.org, method, request_id, fresh.SerializeAsString());
         return fresh;
       },
       method);

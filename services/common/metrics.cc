@@ -134,12 +134,20 @@ GrpcServerMetrics::PerMethod& GrpcServerMetrics::For(const char* full_method,
 }
 
 void GrpcServerMetrics::Handled(const PerMethod& m, grpc::StatusCode code) {
-  handled_
-      .Add({{"grpc_type", m.type},
-            {"grpc_service", m.name.service},
-            {"grpc_method", m.name.method},
-            {"grpc_code", errors::CodeLabel(code)}})
-      .Increment();
+  const auto index = static_cast<std::size_t>(code);
+  prometheus::Counter* counter =
+      index < m.handled.size() ? m.handled[index].load(std::memory_order_acquire) : nullptr;
+  if (counter == nullptr) {
+    // Family::Add builds a counter before it looks the labels up, so it is
+    // called once per method and code, not once per call. Two threads racing
+    // here get the same series back.
+    counter = &handled_.Add({{"grpc_type", m.type},
+                             {"grpc_service", m.name.service},
+                             {"grpc_method", m.name.method},
+                             {"grpc_code", errors::CodeLabel(code)}});
+    if (index < m.handled.size()) m.handled[index].store(counter, std::memory_order_release);
+  }
+  counter->Increment();
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeInterceptorFactory(

@@ -9,6 +9,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <array>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -57,6 +59,9 @@ class GrpcServerMetrics {
     prometheus::Counter* msg_received;
     prometheus::Counter* msg_sent;
     prometheus::Histogram* handling_seconds;
+    // grpc_server_handled_total per status code, filled on first use so the
+    // hot path neither locks the family nor allocates a counter per call.
+    mutable std::array<std::atomic<prometheus::Counter*>, 17> handled{};
   };
   // Cached per method so the hot path does one map lookup.
   PerMethod& For(const char* full_method, const std::string& type);

@@ -48,3 +48,31 @@ peak_rss_mib() {
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
+
+# Median and p99 (µs) of serial calls: "p50 p99". Used for the P4 reads,
+# where latency, not throughput, is the measure.
+# usage: grpc_latency PORT METHOD BODY_FILE TOKEN REQUESTS LOG_FILE
+grpc_latency() {
+  local port=$1 method=$2 body=$3 token=$4 n=$5 log=$6
+  grpc_load "$port" "$method" "$body" "$token" "$n" 1 1 --log-file "$log" >/dev/null
+  echo "$(percentile_us "$log" 50) $(percentile_us "$log" 99)"
+}
+
+# pgbench transactions/s of a custom script against DATABASE.
+# usage: pgbench_tps PG_PORT DATABASE SCRIPT CLIENTS SECONDS
+pgbench_tps() {
+  local port=$1 db=$2 script=$3 clients=$4 seconds=$5
+  local out
+  out=$(pgbench -h 127.0.0.1 -p "$port" -U postgres -n -c "$clients" -j 2 -T "$seconds" -f "$script" "$db" 2>&1)
+  local tps
+  tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out" | tail -1)
+  if [[ -z "$tps" ]]; then
+    echo "bench: pgbench failed:" >&2
+    echo "$out" >&2
+    return 1
+  fi
+  awk -v t="$tps" 'BEGIN { printf "%.1f\n", t }'
+}
+
+# The "id" of the first object in iopctl's JSON answer.
+first_id() { sed -n 's/.*"id": "\([^"]*\)".*/\1/p' | head -1; }

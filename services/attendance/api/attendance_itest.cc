@@ -59,12 +59,17 @@ TEST_F(AttendanceTest, RetriedCheckInWithTheSameRequestIdMakesOneRecord) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(s.error_message().find("request_id"), std::string::npos);
 
-  // A repeat check-in with a new request_id leaves the record as it is.
+  // A second check-in that is not a retry (new request_id, or none) is
+  // ALREADY_EXISTS and changes nothing.
   v1::AttendanceRecord repeat;
-  ASSERT_TRUE(CheckIn(*stub_, w.As("front_desk"), session, "client-0", "req-2", &repeat, 3).ok());
-  EXPECT_EQ(repeat.id(), first.id());
-  EXPECT_EQ(repeat.version(), 1);
-  EXPECT_EQ(repeat.mood_rating(), 7);
+  s = CheckIn(*stub_, w.As("front_desk"), session, "client-0", "req-2", &repeat, 3);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  s = CheckIn(*stub_, w.As("front_desk"), session, "client-0", "", &repeat, 3);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_NE(s.error_message().find("already checked in"), std::string::npos);
+  ASSERT_TRUE(CheckIn(*stub_, w.As("front_desk"), session, "client-0", "req-1", &again, 7).ok());
+  EXPECT_EQ(again.version(), 1);
+  EXPECT_EQ(again.mood_rating(), 7);
   EXPECT_EQ(RecordRows(svc_->database_url(), w.org), 1);
   // Counted once, however many times it was asked.
   EXPECT_EQ(MetricValue(svc_->app(), "iop_attendance_checkins_total") - checkins_before, 1);
@@ -76,8 +81,9 @@ TEST_F(AttendanceTest, ConcurrentCheckInsOfAWholeGroupLoseAndDoubleNothing) {
   World w(*fake_, "crowd", kClients);
   std::string session = Ongoing(w, "s-crowd");
   std::vector<std::thread> threads;
-  std::atomic<int> failures{0};
-  // Every client checks in twice at once from two desks, with two request ids.
+  std::atomic<int> accepted{0}, refused{0}, failures{0};
+  // Every client checks in twice at once from two desks, with two request
+  // ids: exactly one desk wins, the other is told ALREADY_EXISTS.
   for (int i = 0; i < kClients; ++i) {
     for (int desk = 0; desk < 2; ++desk) {
       threads.emplace_back([&, i, desk] {
@@ -85,12 +91,20 @@ TEST_F(AttendanceTest, ConcurrentCheckInsOfAWholeGroupLoseAndDoubleNothing) {
         v1::AttendanceRecord r;
         grpc::Status s = CheckIn(*stub, w.As("front_desk"), session, w.clients[i],
                                  "desk-" + std::to_string(desk) + "-" + std::to_string(i), &r);
-        if (!s.ok() || r.status() != v1::ATTENDANCE_STATUS_PRESENT) ++failures;
+        if (s.ok() && r.status() == v1::ATTENDANCE_STATUS_PRESENT) {
+          ++accepted;
+        } else if (s.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+          ++refused;
+        } else {
+          ++failures;
+        }
       });
     }
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(accepted.load(), kClients);
+  EXPECT_EQ(refused.load(), kClients);
   EXPECT_EQ(RecordRows(svc_->database_url(), w.org), kClients);
   v1::GetSessionAttendanceRequest req;
   req.set_session_id(session);

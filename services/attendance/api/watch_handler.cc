@@ -41,7 +41,7 @@ grpc::ServerWriteReactor<v1::AttendanceEvent>* AttendanceApi::WatchSessionAttend
 ServerUnaryReactor* AttendanceApi::ListAuditEvents(CallbackServerContext* ctx,
                                                    const iop::common::v1::ListAuditEventsRequest* req,
                                                    iop::common::v1::ListAuditEventsResponse* resp) {
-  return runner_.Unary(ctx, {"ListAuditEvents", Permission::kAuditRead}, [=, this](Call& call) {
+  return runner_.Unary(ctx, {"ListAuditEvents", Permission::kAuditRead, /*client_data=*/true}, [=, this](Call& call) {
     *resp = audit::ListAuditEvents(audit_, call.caller(), *req);
   });
 }

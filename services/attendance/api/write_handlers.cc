@@ -162,6 +162,8 @@ ServerUnaryReactor* AttendanceApi::RecordAttendance(CallbackServerContext* ctx,
                                                     const v1::RecordAttendanceRequest* req,
                                                     v1::RecordAttendanceResponse* resp) {
   return runner_.Unary(ctx, {"RecordAttendance", Permission::kAttendanceRecord, true}, [=, this](Call& call) {
+    // Every client the form names, whatever the outcome.
+    for (const auto& e : req->entries()) call.Touch(e.client_id());
     errors::Validator v;
     CheckId(v, "session_id", req->session_id());
     CheckRequestId(v, req->request_id());
@@ -196,7 +198,6 @@ ServerUnaryReactor* AttendanceApi::RecordAttendance(CallbackServerContext* ctx,
     std::vector<v1::AttendanceEntry> entries(req->entries().begin(), req->entries().end());
     for (const auto& e : entries) {
       clients.push_back(e.client_id());
-      call.Touch(e.client_id());
     }
     RequireOnRoster(call, loaded, clients);
     auto written = store_.Record(call.caller(), loaded.context, entries,

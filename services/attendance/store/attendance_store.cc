@@ -220,12 +220,20 @@ Written<v1::AttendanceRecord> AttendanceStore::CheckIn(const auth::Caller& calle
   Written<v1::AttendanceRecord> out;
   bool changed = false;
   out.response = idempotency::WriteOnce<v1::AttendanceRecord>(
-      pool_, caller.org, key.method, key.request, key.request_id,
+      pool_, caller, key.method, key.request, key.request_id,
       [&](pqxx::work& tx) {
         SaveRules(tx, caller, s);
         auto [record, did] = Apply(tx, caller, s, client_id, now, [&](const auto& current)
                                        -> std::optional<v1::AttendanceRecord> {
-          if (current && current->has_check_in_time()) return std::nullopt;  // already checked in
+          // A second check-in is refused rather than silently merged: a
+          // retry of the first one carries its request_id and is replayed
+          // by WriteOnce before reaching here.
+          if (current && current->has_check_in_time()) {
+            errors::Throw(errors::AlreadyExists(
+                "iop.attendance.v1.AttendanceRecord", current->id(),
+                "client " + client_id + " is already checked in to session " + s.session_id +
+                    "; retry with the first request_id to get that answer again"));
+          }
           v1::AttendanceRecord next = current.value_or(v1::AttendanceRecord{});
           next.set_status(v1::ATTENDANCE_STATUS_PRESENT);
           *next.mutable_check_in_time() = ToTimestamp(now);
@@ -247,7 +255,7 @@ Written<v1::AttendanceRecord> AttendanceStore::CheckOut(const auth::Caller& call
   Written<v1::AttendanceRecord> out;
   bool changed = false;
   out.response = idempotency::WriteOnce<v1::AttendanceRecord>(
-      pool_, caller.org, key.method, key.request, key.request_id,
+      pool_, caller, key.method, key.request, key.request_id,
       [&](pqxx::work& tx) {
         auto [record, did] = Apply(tx, caller, s, client_id, now, [&](const auto& current)
                                        -> std::optional<v1::AttendanceRecord> {
@@ -284,7 +292,7 @@ Written<v1::RecordAttendanceResponse> AttendanceStore::Record(
   std::vector<bool> changed;
   const absl::Time now = absl::Now();
   out.response = idempotency::WriteOnce<v1::RecordAttendanceResponse>(
-      pool_, caller.org, key.method, key.request, key.request_id,
+      pool_, caller, key.method, key.request, key.request_id,
       [&](pqxx::work& tx) {
         SaveRules(tx, caller, s);
         std::vector<v1::AttendanceRecord> records(entries.size());

@@ -137,7 +137,7 @@ ServerUnaryReactor* CurriculumApi::CopyTrack(CallbackServerContext* ctx, const v
 
 ServerUnaryReactor* CurriculumApi::ListAuditEvents(CallbackServerContext* ctx, const cv1::ListAuditEventsRequest* req,
                                                    cv1::ListAuditEventsResponse* resp) {
-  return runner_.Unary(ctx, {"ListAuditEvents", Permission::kAuditRead}, [=, this](Call& call) {
+  return runner_.Unary(ctx, {"ListAuditEvents", Permission::kAuditRead, /*client_data=*/true}, [=, this](Call& call) {
     *resp = audit::ListAuditEvents(audit_, call.caller(), *req);
   });
 }

@@ -152,7 +152,7 @@ void LibraryStore::Prepare() {
 v1::Lesson LibraryStore::CreateLesson(const auth::Caller& caller, const v1::Lesson& lesson,
                                       const WriteKey& key) {
   return idempotency::WriteOnce<v1::Lesson>(
-      pool_, caller.org, key.method, key.request, key.request_id, [&](pqxx::work& tx) {
+      pool_, caller, key.method, key.request, key.request_id, [&](pqxx::work& tx) {
         return ReadLesson(tx.exec_prepared1("lesson_insert", caller.org, lesson.title(),
                                             static_cast<int>(lesson.modality()), lesson.module(),
                                             Body(LessonBody(lesson))));
@@ -232,7 +232,7 @@ v1::Lesson LibraryStore::UpdateLesson(const auth::Caller& caller, const v1::Less
     ThrowBuiltIn("lesson", id);
   }
   return idempotency::WriteOnce<v1::Lesson>(
-      pool_, caller.org, key.method, key.request, key.request_id,
+      pool_, caller, key.method, key.request, key.request_id,
       [&](pqxx::work& tx) {
         auto rows = tx.exec_prepared("lesson_lock", caller.org, id);
         if (rows.empty()) errors::Throw(errors::NotFound(kLessonType, id));
@@ -283,7 +283,7 @@ void LibraryStore::RequireLessons(pqxx::work& tx, const auth::Caller& caller, co
 
 v1::Track LibraryStore::CreateTrack(const auth::Caller& caller, const v1::Track& track, const WriteKey& key) {
   return idempotency::WriteOnce<v1::Track>(
-      pool_, caller.org, key.method, key.request, key.request_id, [&](pqxx::work& tx) {
+      pool_, caller, key.method, key.request, key.request_id, [&](pqxx::work& tx) {
         RequireLessons(tx, caller, track, "track");
         return ReadTrack(tx.exec_prepared1("track_insert", caller.org, track.title(),
                                            static_cast<int>(track.modality()), Body(TrackBody(track)),
@@ -344,7 +344,7 @@ v1::Track LibraryStore::UpdateTrack(const auth::Caller& caller, const v1::Track&
     ThrowBuiltIn("track", id);
   }
   return idempotency::WriteOnce<v1::Track>(
-      pool_, caller.org, key.method, key.request, key.request_id,
+      pool_, caller, key.method, key.request, key.request_id,
       [&](pqxx::work& tx) {
         auto rows = tx.exec_prepared("track_lock", caller.org, id);
         if (rows.empty()) errors::Throw(errors::NotFound(kTrackType, id));
@@ -365,7 +365,7 @@ v1::Track LibraryStore::CopyTrack(const auth::Caller& caller, const v1::CopyTrac
                                   const WriteKey& key) {
   v1::Track source = GetTrack(caller, req.id());
   return idempotency::WriteOnce<v1::Track>(
-      pool_, caller.org, key.method, key.request, key.request_id, [&](pqxx::work& tx) {
+      pool_, caller, key.method, key.request, key.request_id, [&](pqxx::work& tx) {
         v1::Track copy = source;
         if (req.copy_lessons()) {
           // A lesson listed twice (e.g. mindfulness between modules) is copied once.

@@ -163,7 +163,7 @@ v1::PlanSessionsResponse PlanStore::ReplacePlans(const auth::Caller& caller, con
                                                  const WriteKey& key) {
   std::vector<std::string> touched;
   return idempotency::WriteOnce<v1::PlanSessionsResponse>(
-      pool_, caller.org, key.method, key.request, key.request_id,
+      pool_, caller, key.method, key.request, key.request_id,
       [&](pqxx::work& tx) {
         touched = Ids(range_sessions);
         for (const auto& r : tx.exec_prepared("plan_delete_range", caller.org, group_id, start_date, end_date,
@@ -213,7 +213,7 @@ v1::SessionPlan PlanStore::GetPlan(const auth::Caller& caller, const std::string
 v1::Delivery PlanStore::RecordDelivery(const auth::Caller& caller, const v1::Delivery& d,
                                        const DeliveryFacts& facts, const WriteKey& key) {
   return idempotency::WriteOnce<v1::Delivery>(
-      pool_, caller.org, key.method, key.request, key.request_id,
+      pool_, caller, key.method, key.request, key.request_id,
       [&](pqxx::work& tx) {
         return ReadDelivery(tx.exec_prepared1(
             "delivery_upsert", caller.org, d.session_id(), facts.group_id, facts.site_id, d.lesson_id(),

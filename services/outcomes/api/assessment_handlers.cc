@@ -125,6 +125,9 @@ ServerUnaryReactor* OutcomesApi::GetCohortOutcomes(CallbackServerContext* ctx,
                                                    v1::GetCohortOutcomesResponse* resp) {
   return runner_.Unary(ctx, {"GetCohortOutcomes", Permission::kOutcomesRead, true}, [=, this](Call& call) {
     using R = v1::GetCohortOutcomesRequest;
+    call.Touch(req->group_id());
+    call.Touch(req->program_id());
+    call.Touch(req->site_id());
     errors::Validator v;
     switch (req->scope_case()) {
       case R::kGroupId: CheckId(v, "group_id", req->group_id()); break;

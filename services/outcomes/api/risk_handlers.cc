@@ -10,6 +10,7 @@ using server::Call;
 ServerUnaryReactor* OutcomesApi::ListRiskAlerts(CallbackServerContext* ctx, const v1::ListRiskAlertsRequest* req,
                                                 v1::ListRiskAlertsResponse* resp) {
   return runner_.Unary(ctx, {"ListRiskAlerts", Permission::kOutcomesRead, true}, [=, this](Call& call) {
+    call.Touch(req->client_id());
     errors::Validator v;
     v.Require(req->client_id().size() <= kMaxIdLength, "client_id", "must be at most 128 bytes");
     v.Require(req->site_id().size() <= kMaxIdLength, "site_id", "must be at most 128 bytes");

@@ -124,7 +124,7 @@ v1::Assessment AssessmentStore::Submit(const auth::Caller& caller, const v1::Ass
                                        const std::vector<NewAlert>& alerts, const WriteKey& key,
                                        const std::function<void(const v1::Assessment&)>& on_stored) {
   return idempotency::WriteOnce<v1::Assessment>(
-      pool_, caller.org, key.method, key.request, key.request_id,
+      pool_, caller, key.method, key.request, key.request_id,
       [&](pqxx::work& tx) {
         const std::string id =
             tx.exec_prepared1("assessment_insert", caller.org, a.client_id(), a.site_id(), a.instrument_code(),
@@ -224,7 +224,7 @@ Listed<v1::RiskAlert> AssessmentStore::ListAlerts(const auth::Caller& caller, co
 v1::RiskAlert AssessmentStore::Acknowledge(const auth::Caller& caller, const std::string& id,
                                            const std::string& note, const WriteKey& key) {
   return idempotency::WriteOnce<v1::RiskAlert>(
-      pool_, caller.org, key.method, key.request, key.request_id, [&](pqxx::work& tx) {
+      pool_, caller, key.method, key.request, key.request_id, [&](pqxx::work& tx) {
         auto locked = tx.exec_prepared("alert_lock", caller.org, id);
         if (locked.empty() || !caller.SeesSite(locked[0][0].c_str()) ||
             (caller.site_limited() && locked[0][0].is_null())) {

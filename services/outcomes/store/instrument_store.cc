@@ -60,7 +60,7 @@ v1::Instrument InstrumentStore::Create(const auth::Caller& caller, const v1::Ins
   stored.set_built_in(false);
   stored.clear_create_time();
   return idempotency::WriteOnce<v1::Instrument>(
-      pool_, caller.org, key.method, key.request, key.request_id,
+      pool_, caller, key.method, key.request, key.request_id,
       [&](pqxx::work& tx) {
         auto rows = tx.exec_prepared("instrument_insert", caller.org, stored.code(), ToJson(stored));
         if (rows.empty()) taken();

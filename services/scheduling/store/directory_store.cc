@@ -199,12 +199,17 @@ void DirectoryStore::RequireSite(pqxx::work& tx, const auth::Caller& caller,
   }
 }
 
+void DirectoryStore::CheckSiteFilter(const auth::Caller& caller, const std::string& site_id) {
+  if (site_id.empty()) return;
+  pool_.Read([&](pqxx::work& tx) { RequireSite(tx, caller, site_id); }, "site_exists");
+}
+
 // ---- sites ----------------------------------------------------------------
 
 v1::Site DirectoryStore::CreateSite(const auth::Caller& caller, const v1::Site& site,
                                     const WriteKey& key) {
   return idempotency::WriteOnce<v1::Site>(
-      pool_, caller.org, key.method, key.request, key.request_id, [&](pqxx::work& tx) {
+      pool_, caller, key.method, key.request, key.request_id, [&](pqxx::work& tx) {
         return ReadSite(tx.exec_prepared1("site_insert", caller.org, site.display_name(),
                                           site.time_zone(), site.address()));
       });
@@ -232,7 +237,7 @@ Listed<v1::Site> DirectoryStore::ListSites(const auth::Caller& caller,
 v1::Room DirectoryStore::CreateRoom(const auth::Caller& caller, const v1::Room& room,
                                     const WriteKey& key) {
   return idempotency::WriteOnce<v1::Room>(
-      pool_, caller.org, key.method, key.request, key.request_id, [&](pqxx::work& tx) {
+      pool_, caller, key.method, key.request, key.request_id, [&](pqxx::work& tx) {
         RequireSite(tx, caller, room.site_id());
         return ReadRoom(tx.exec_prepared1("room_insert", caller.org, room.site_id(),
                                           room.display_name(), room.capacity(), room.telehealth()));
@@ -248,6 +253,7 @@ v1::Room DirectoryStore::GetRoom(const auth::Caller& caller, const std::string& 
 
 Listed<v1::Room> DirectoryStore::ListRooms(const auth::Caller& caller,
                                            const v1::ListRoomsRequest& req) {
+  CheckSiteFilter(caller, req.site_id());
   const std::string filters = "rooms|" + req.site_id();
   paging::Page page = paging::Parse(req.page_size(), req.page_token(), filters);
   auto rows = pool_.Read([&](pqxx::work& tx) {
@@ -263,7 +269,7 @@ v1::Staff DirectoryStore::CreateStaff(const auth::Caller& caller, const v1::Staf
                                       const WriteKey& key) {
   std::vector<std::string> sites(staff.site_ids().begin(), staff.site_ids().end());
   return idempotency::WriteOnce<v1::Staff>(
-      pool_, caller.org, key.method, key.request, key.request_id, [&](pqxx::work& tx) {
+      pool_, caller, key.method, key.request, key.request_id, [&](pqxx::work& tx) {
         for (const auto& s : sites) RequireSite(tx, caller, s);
         return ReadStaff(tx.exec_prepared1("staff_insert", caller.org, staff.display_name(),
                                            staff.credentials(), sql::TextArray(sites)));
@@ -281,6 +287,7 @@ v1::Staff DirectoryStore::GetStaff(const auth::Caller& caller, const std::string
 
 Listed<v1::Staff> DirectoryStore::ListStaff(const auth::Caller& caller,
                                             const v1::ListStaffRequest& req) {
+  CheckSiteFilter(caller, req.site_id());
   const std::string filters = "staff|" + req.site_id();
   paging::Page page = paging::Parse(req.page_size(), req.page_token(), filters);
   auto rows = pool_.Read([&](pqxx::work& tx) {
@@ -297,7 +304,7 @@ v1::Client DirectoryStore::CreateClient(const auth::Caller& caller, const v1::Cl
   // The unique index decides races between two creates with one external_ref.
   try {
     return idempotency::WriteOnce<v1::Client>(
-        pool_, caller.org, key.method, key.request, key.request_id, [&](pqxx::work& tx) {
+        pool_, caller, key.method, key.request, key.request_id, [&](pqxx::work& tx) {
           if (!client.site_id().empty()) RequireSite(tx, caller, client.site_id());
           return ReadClient(tx.exec_prepared1("client_insert", caller.org, client.display_name(),
                                               client.external_ref(),
@@ -324,6 +331,7 @@ v1::Client DirectoryStore::GetClient(const auth::Caller& caller, const std::stri
 
 Listed<v1::Client> DirectoryStore::ListClients(const auth::Caller& caller,
                                                const v1::ListClientsRequest& req) {
+  CheckSiteFilter(caller, req.site_id());
   const std::string filters = "clients|" + req.site_id() + "|" + req.external_ref();
   paging::Page page = paging::Parse(req.page_size(), req.page_token(), filters);
   auto rows = pool_.Read([&](pqxx::work& tx) {
@@ -338,7 +346,7 @@ Listed<v1::Client> DirectoryStore::ListClients(const auth::Caller& caller,
 v1::Program DirectoryStore::CreateProgram(const auth::Caller& caller, const v1::Program& p,
                                           const WriteKey& key) {
   return idempotency::WriteOnce<v1::Program>(
-      pool_, caller.org, key.method, key.request, key.request_id, [&](pqxx::work& tx) {
+      pool_, caller, key.method, key.request, key.request_id, [&](pqxx::work& tx) {
         RequireSite(tx, caller, p.site_id());
         return ReadProgram(tx.exec_prepared1(
             "program_insert", caller.org, p.site_id(), p.display_name(),
@@ -361,7 +369,7 @@ v1::Program DirectoryStore::UpdateProgram(const auth::Caller& caller, const std:
                                           const std::string& etag, const ProgramChange& apply,
                                           const WriteKey& key) {
   return idempotency::WriteOnce<v1::Program>(
-      pool_, caller.org, key.method, key.request, key.request_id,
+      pool_, caller, key.method, key.request, key.request_id,
       [&](pqxx::work& tx) {
         auto rows = tx.exec_prepared("program_get_lock", caller.org, id);
         if (rows.empty() || !caller.SeesSite(rows[0][2].c_str())) {
@@ -384,6 +392,7 @@ v1::Program DirectoryStore::UpdateProgram(const auth::Caller& caller, const std:
 
 Listed<v1::Program> DirectoryStore::ListPrograms(const auth::Caller& caller,
                                                  const v1::ListProgramsRequest& req) {
+  CheckSiteFilter(caller, req.site_id());
   const std::string filters = "programs|" + req.site_id() + "|" +
                               std::to_string(req.age_group()) + "|" + std::to_string(req.focus());
   paging::Page page = paging::Parse(req.page_size(), req.page_token(), filters);

@@ -64,6 +64,8 @@ class DirectoryStore {
   // Throws NOT_FOUND (naming `field`) unless the site exists in the caller's
   // org and the caller may see it. Used by writes that reference a site.
   void RequireSite(pqxx::work& tx, const auth::Caller& caller, const std::string& site_id);
+  // The same for a list's site_id filter (empty: no filter, nothing to check).
+  void CheckSiteFilter(const auth::Caller& caller, const std::string& site_id);
 
  private:
   void Prepare();

@@ -33,6 +33,7 @@ v1::Membership ReadMembership(const pqxx::row& r) {
   m.set_waitlist_position(r[9].as<int>());
   *m.mutable_create_time() = sql::TimestampFromMicros(r[10].as<int64_t>());
   *m.mutable_update_time() = sql::TimestampFromMicros(r[11].as<int64_t>());
+  m.set_site_id(r[12].c_str());
   return m;
 }
 
@@ -54,7 +55,7 @@ pqxx::row RequireClient(pqxx::work& tx, const auth::Caller& caller, const std::s
 v1::Membership ScheduleStore::EnrollClient(const auth::Caller& caller, const v1::EnrollClientRequest& req,
                                            const WriteKey& key) {
   return idempotency::WriteOnce<v1::Membership>(
-      pool_, caller.org, key.method, key.request, key.request_id,
+      pool_, caller, key.method, key.request, key.request_id,
       [&](pqxx::work& tx) {
         rows::GroupRecord g = rows::RequireGroup(tx, caller, req.group_id(), /*lock=*/true);
         pqxx::row client = RequireClient(tx, caller, req.client_id());
@@ -105,7 +106,7 @@ v1::DischargeClientResponse ScheduleStore::DischargeClient(const auth::Caller& c
                                                            const v1::DischargeClientRequest& req,
                                                            const WriteKey& key) {
   return idempotency::WriteOnce<v1::DischargeClientResponse>(
-      pool_, caller.org, key.method, key.request, key.request_id,
+      pool_, caller, key.method, key.request, key.request_id,
       [&](pqxx::work& tx) {
         rows::GroupRecord g = rows::RequireGroup(tx, caller, req.group_id(), /*lock=*/true);
         RequireClient(tx, caller, req.client_id());
@@ -164,7 +165,7 @@ Listed<v1::Membership> ScheduleStore::ListMemberships(const auth::Caller& caller
   for (size_t i = 0; i < n; ++i) out.items.push_back(ReadMembership(rows_out[i]));
   if (rows_out.size() > n && n > 0) {
     const auto& last = rows_out[n - 1];
-    out.next_page_token = domain::EncodeCursor({last[4].c_str(), last[13].c_str(), last[12].c_str()}, filters);
+    out.next_page_token = domain::EncodeCursor({last[4].c_str(), last[14].c_str(), last[13].c_str()}, filters);
   }
   return out;
 }

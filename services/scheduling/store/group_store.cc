@@ -87,7 +87,7 @@ void ScheduleStore::InvalidateSession(const std::string& org, const std::string&
 v1::Group ScheduleStore::CreateGroup(const auth::Caller& caller, const v1::Group& in,
                                      const WriteKey& key) {
   return idempotency::WriteOnce<v1::Group>(
-      pool_, caller.org, key.method, key.request, key.request_id,
+      pool_, caller, key.method, key.request, key.request_id,
       [&](pqxx::work& tx) {
         auto program = tx.exec_prepared("program_site", caller.org, in.program_id());
         if (program.empty() || !caller.SeesSite(program[0][0].c_str())) {
@@ -189,7 +189,7 @@ v1::Group ScheduleStore::UpdateGroup(const auth::Caller& caller, const std::stri
                                      const WriteKey& key) {
   int promoted = 0;
   return idempotency::WriteOnce<v1::Group>(
-      pool_, caller.org, key.method, key.request, key.request_id,
+      pool_, caller, key.method, key.request, key.request_id,
       [&](pqxx::work& tx) {
         promoted = 0;
         rows::GroupRecord rec = rows::RequireGroup(tx, caller, id, /*lock=*/true);
@@ -247,7 +247,7 @@ v1::Group ScheduleStore::UpdateGroup(const auth::Caller& caller, const std::stri
 v1::Group ScheduleStore::CloseGroup(const auth::Caller& caller, const v1::CloseGroupRequest& req,
                                     const WriteKey& key) {
   return idempotency::WriteOnce<v1::Group>(
-      pool_, caller.org, key.method, key.request, key.request_id,
+      pool_, caller, key.method, key.request, key.request_id,
       [&](pqxx::work& tx) {
         rows::GroupRecord rec = rows::RequireGroup(tx, caller, req.id(), /*lock=*/true);
         if (!req.etag().empty() && req.etag() != rec.group.etag()) {

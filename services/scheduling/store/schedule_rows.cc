@@ -317,6 +317,9 @@ std::vector<domain::Conflict> ClientConflicts(pqxx::work& tx, const std::string&
 
 }  // namespace
 
+// Conflicts named one by one in the error; the count covers all of them.
+constexpr size_t kMaxReportedConflicts = 10;
+
 void RejectConflicts(pqxx::work& tx, const std::string& org, const ConflictCheck& check,
                      SchedulingMetrics& metrics) {
   std::set<std::string> facilitators, rooms;
@@ -340,10 +343,14 @@ void RejectConflicts(pqxx::work& tx, const std::string& org, const ConflictCheck
         sql::TextArray({rooms.begin(), rooms.end()}), domain::FormatDate(check.from - 1),
         domain::FormatDate(check.to + 1), Micros(DayStartUtc(check.from - 1)),
         Micros(DayStartUtc(check.to + 2)));
-    for (const auto& r : rows) {
-      if (check.exclude_group_id != r[0].c_str()) ids.push_back(r[0].c_str());
-    }
+    for (const auto& r : rows) ids.push_back(r[0].c_str());
     std::vector<domain::Slot> others = LoadSlots(tx, org, LoadGroups(tx, org, ids), check.from, check.to);
+    // The group being changed: its regenerated occurrences are the
+    // candidates themselves, but its one-off sessions stay and can collide
+    // with them (a candidate never conflicts with its own id).
+    std::erase_if(others, [&](const domain::Slot& s) {
+      return s.group_id == check.exclude_group_id && !s.one_off;
+    });
     conflicts = domain::FindResourceConflicts(check.candidates, others);
   }
   for (const auto& w : check.clients) {
@@ -354,8 +361,17 @@ void RejectConflicts(pqxx::work& tx, const std::string& org, const ConflictCheck
   std::vector<errors::Violation> violations;
   std::set<domain::ConflictKind> kinds;
   for (const auto& c : conflicts) {
-    violations.push_back({domain::ConflictType(c.kind), c.other_session_id, domain::Describe(c)});
     kinds.insert(c.kind);
+    if (violations.size() < kMaxReportedConflicts) {
+      violations.push_back({domain::ConflictType(c.kind), c.other_session_id, domain::Describe(c)});
+    }
+  }
+  if (conflicts.size() > kMaxReportedConflicts) {
+    // The error travels in trailers; clients refuse trailers above 8 KiB by
+    // default, so a long list would arrive as RESOURCE_EXHAUSTED instead.
+    violations.push_back({"MORE_CONFLICTS", "",
+                          "and " + std::to_string(conflicts.size() - kMaxReportedConflicts) +
+                              " more conflicting session(s) not listed"});
   }
   for (auto k : kinds) {
     metrics.ConflictRejected(k == domain::ConflictKind::kFacilitator ? "facilitator"

@@ -18,7 +18,8 @@ const std::string kMemberCols =
     "coalesce(m.end_date::text, ''), m.discharge_reason, m.discharge_type, "
     "CASE WHEN m.status = 2 THEN (SELECT count(*) FROM memberships w WHERE w.group_id = m.group_id "
     "AND w.status = 2 AND w.seq <= m.seq) ELSE 0 END, " +
-    sql::EpochMicros("m.create_time") + ", " + sql::EpochMicros("m.update_time");
+    sql::EpochMicros("m.create_time") + ", " + sql::EpochMicros("m.update_time") +
+    ", (SELECT g.site_id FROM groups g WHERE g.id = m.group_id)";
 
 }  // namespace
 

@@ -156,7 +156,7 @@ v1::Session ScheduleStore::GetSession(const auth::Caller& caller, const std::str
 v1::Session ScheduleStore::CreateSession(const auth::Caller& caller, const v1::Session& in,
                                          const WriteKey& key) {
   return idempotency::WriteOnce<v1::Session>(
-      pool_, caller.org, key.method, key.request, key.request_id,
+      pool_, caller, key.method, key.request, key.request_id,
       [&](pqxx::work& tx) {
         rows::GroupRecord g = rows::RequireGroup(tx, caller, in.group_id(), /*lock=*/true);
         if (g.group.status() == v1::GROUP_STATUS_CLOSED) {
@@ -189,7 +189,7 @@ v1::Session ScheduleStore::CancelSession(const auth::Caller& caller, const std::
                                          const std::string& reason, const WriteKey& key) {
   std::string etag;
   return idempotency::WriteOnce<v1::Session>(
-      pool_, caller.org, key.method, key.request, key.request_id,
+      pool_, caller, key.method, key.request, key.request_id,
       [&](pqxx::work& tx) {
         rows::FoundSession found = RequireSession(tx, caller, id);
         etag = found.group.group.etag();
@@ -210,7 +210,7 @@ v1::Session ScheduleStore::RescheduleSession(const auth::Caller& caller,
                                              const WriteKey& key) {
   std::string etag;
   return idempotency::WriteOnce<v1::Session>(
-      pool_, caller.org, key.method, key.request, key.request_id,
+      pool_, caller, key.method, key.request, key.request_id,
       [&](pqxx::work& tx) {
         rows::FoundSession found = RequireSession(tx, caller, req.id());
         etag = found.group.group.etag();

@@ -1,0 +1,234 @@
+// Load driver for attendance CheckIn (make bench, P2).
+//
+// Seeds one group through scheduling (a full roster, Monday-Friday for a
+// year), then calls CheckIn from several threads for a fixed time. Every call
+// is a distinct (session, client) pair with its own request_id, so each one
+// is a real durable write: a roster check, the idempotency claim, the record,
+// its version and the audit event. Prints one line:
+//   <calls/s> <calls> <p50 µs> <p99 µs>
+// and exits 1 if any call did not end OK.
+//
+// usage: iop-checkin-load --scheduling HOST:PORT --attendance HOST:PORT
+//          --token JWT [--clients 100] [--threads 16] [--seconds 5]
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/time/civil_time.h"
+#include "iop/attendance/v1/attendance.grpc.pb.h"
+#include "iop/scheduling/v1/scheduling.grpc.pb.h"
+
+namespace {
+
+namespace sched = iop::scheduling::v1;
+namespace att = iop::attendance::v1;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string scheduling, attendance, token;
+  int clients = 100;
+  int threads = 16;
+  int seconds = 5;
+};
+
+Options Parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--scheduling") o.scheduling = v;
+    else if (k == "--attendance") o.attendance = v;
+    else if (k == "--token") o.token = v;
+    else if (k == "--clients") o.clients = std::stoi(v);
+    else if (k == "--threads") o.threads = std::stoi(v);
+    else if (k == "--seconds") o.seconds = std::stoi(v);
+    else throw std::invalid_argument("unknown option " + k);
+  }
+  if (o.scheduling.empty() || o.attendance.empty() || o.token.empty()) {
+    throw std::invalid_argument("--scheduling, --attendance and --token are required");
+  }
+  return o;
+}
+
+class Context {
+ public:
+  explicit Context(const std::string& token) {
+    ctx_.AddMetadata("authorization", "Bearer " + token);
+    ctx_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  }
+  grpc::ClientContext* get() { return &ctx_; }
+
+ private:
+  grpc::ClientContext ctx_;
+};
+
+template <class Stub, class Req, class Resp>
+Resp Must(Stub* stub, grpc::Status (Stub::*fn)(grpc::ClientContext*, const Req&, Resp*),
+          const std::string& token, const Req& req, const char* what) {
+  Resp out;
+  Context ctx(token);
+  grpc::Status s = (stub->*fn)(ctx.get(), req, &out);
+  if (!s.ok()) throw std::runtime_error(std::string(what) + ": " + s.error_message());
+  return out;
+}
+
+struct Seeded {
+  std::vector<std::string> session_ids;
+  std::vector<std::string> client_ids;
+};
+
+// A site, room, facilitator, program and one full group; its session ids
+// follow the contract's "<group_id>_<YYYYMMDD>".
+Seeded Seed(const Options& o) {
+  auto channel = grpc::CreateChannel(o.scheduling, grpc::InsecureChannelCredentials());
+  auto stub = sched::SchedulingService::NewStub(channel);
+  using S = sched::SchedulingService::Stub;
+  const std::string& t = o.token;
+
+  sched::CreateSiteRequest site_req;
+  site_req.mutable_site()->set_display_name("Check-in bench");
+  site_req.mutable_site()->set_time_zone("America/New_York");
+  auto site = Must(stub.get(), &S::CreateSite, t, site_req, "CreateSite");
+
+  sched::CreateRoomRequest room_req;
+  room_req.mutable_room()->set_site_id(site.id());
+  room_req.mutable_room()->set_display_name("Large room");
+  room_req.mutable_room()->set_capacity(o.clients);
+  auto room = Must(stub.get(), &S::CreateRoom, t, room_req, "CreateRoom");
+
+  sched::CreateStaffRequest staff_req;
+  staff_req.mutable_staff()->set_display_name("Facilitator");
+  staff_req.mutable_staff()->add_site_ids(site.id());
+  auto staff = Must(stub.get(), &S::CreateStaff, t, staff_req, "CreateStaff");
+
+  sched::CreateProgramRequest program_req;
+  program_req.mutable_program()->set_site_id(site.id());
+  program_req.mutable_program()->set_display_name("Adult IOP");
+  program_req.mutable_program()->set_age_group(sched::AGE_GROUP_ADULT);
+  program_req.mutable_program()->set_focus(sched::PROGRAM_FOCUS_MENTAL_HEALTH);
+  auto program = Must(stub.get(), &S::CreateProgram, t, program_req, "CreateProgram");
+
+  const absl::CivilDay first(2030, 1, 7), last(2030, 12, 31);  // a Monday
+  sched::CreateGroupRequest group_req;
+  auto* g = group_req.mutable_group();
+  g->set_program_id(program.id());
+  g->set_display_name("Morning group");
+  g->set_modality(iop::common::v1::MODALITY_DBT_SKILLS);
+  g->add_facilitator_ids(staff.id());
+  g->set_room_id(room.id());
+  g->set_max_size(o.clients);
+  auto* rec = g->mutable_recurrence();
+  for (int d = 1; d <= 5; ++d) rec->add_weekdays(static_cast<iop::common::v1::Weekday>(d));
+  rec->set_start_local_time("09:00");
+  rec->set_duration_minutes(180);
+  rec->set_starts_on("2030-01-07");
+  rec->set_ends_on("2030-12-31");
+  auto group = Must(stub.get(), &S::CreateGroup, t, group_req, "CreateGroup");
+
+  Seeded out;
+  for (int i = 0; i < o.clients; ++i) {
+    sched::CreateClientRequest client_req;
+    client_req.mutable_client()->set_display_name("Client " + std::to_string(i));
+    client_req.mutable_client()->set_age_group(sched::AGE_GROUP_ADULT);
+    client_req.mutable_client()->set_site_id(site.id());
+    auto client = Must(stub.get(), &S::CreateClient, t, client_req, "CreateClient");
+    sched::EnrollClientRequest enroll;
+    enroll.set_group_id(group.id());
+    enroll.set_client_id(client.id());
+    enroll.set_start_date("2030-01-07");
+    enroll.set_request_id("bench-enroll-" + client.id());
+    Must(stub.get(), &S::EnrollClient, t, enroll, "EnrollClient");
+    out.client_ids.push_back(client.id());
+  }
+  for (absl::CivilDay d = first; d <= last; ++d) {
+    if (absl::GetWeekday(d) == absl::Weekday::saturday || absl::GetWeekday(d) == absl::Weekday::sunday) {
+      continue;
+    }
+    char date[16];
+    std::snprintf(date, sizeof date, "%04d%02d%02d", static_cast<int>(d.year()), d.month(), d.day());
+    out.session_ids.push_back(group.id() + "_" + date);
+  }
+  return out;
+}
+
+int Run(const Options& o) {
+  const Seeded seeded = Seed(o);
+  const size_t pairs = seeded.session_ids.size() * seeded.client_ids.size();
+  std::vector<std::unique_ptr<att::AttendanceService::Stub>> stubs;
+  for (int i = 0; i < std::max(1, o.threads / 4); ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("iop.bench.channel", i);  // distinct args: a connection of its own
+    stubs.push_back(att::AttendanceService::NewStub(
+        grpc::CreateCustomChannel(o.attendance, grpc::InsecureChannelCredentials(), args)));
+  }
+
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  std::vector<double> latencies_us;
+  std::string first_error;
+  const auto deadline = Clock::now() + std::chrono::seconds(o.seconds);
+  const auto started = Clock::now();
+  std::vector<std::thread> threads;
+  for (int w = 0; w < o.threads; ++w) {
+    threads.emplace_back([&, w] {
+      auto* stub = stubs[w % stubs.size()].get();
+      std::vector<double> mine;
+      while (!failed && Clock::now() < deadline) {
+        size_t i = next.fetch_add(1);
+        if (i >= pairs) break;
+        // Clients of one session in turn, as a front desk checks them in.
+        att::CheckInRequest req;
+        req.set_session_id(seeded.session_ids[i / seeded.client_ids.size()]);
+        req.set_client_id(seeded.client_ids[i % seeded.client_ids.size()]);
+        req.set_request_id("bench-checkin-" + std::to_string(i));
+        att::AttendanceRecord resp;
+        Context ctx(o.token);
+        auto t0 = Clock::now();
+        grpc::Status s = stub->CheckIn(ctx.get(), req, &resp);
+        mine.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+        if (!s.ok() || resp.status() != att::ATTENDANCE_STATUS_PRESENT) {
+          std::lock_guard lock(mu);
+          if (first_error.empty()) first_error = s.ok() ? "record not PRESENT" : s.error_message();
+          failed = true;
+        }
+      }
+      std::lock_guard lock(mu);
+      latencies_us.insert(latencies_us.end(), mine.begin(), mine.end());
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+  if (failed) {
+    std::fprintf(stderr, "iop-checkin-load: CheckIn failed: %s\n", first_error.c_str());
+    return 1;
+  }
+  std::sort(latencies_us.begin(), latencies_us.end());
+  auto pct = [&](double p) {
+    if (latencies_us.empty()) return 0.0;
+    size_t k = std::min(latencies_us.size() - 1, static_cast<size_t>(p * latencies_us.size()));
+    return latencies_us[k];
+  };
+  std::printf("%.1f %zu %.0f %.0f\n", static_cast<double>(latencies_us.size()) / elapsed,
+              latencies_us.size(), pct(0.50), pct(0.99));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(Parse(argc, argv));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "iop-checkin-load: %s\n", e.what());
+    return 1;
+  }
+}
