@@ -65,7 +65,13 @@ void WatchReactor::Tick(absl::Time now) {
       ended.set_kind(v1::EVENT_KIND_SESSION_ENDED);
       ended.set_session_id(session_id_);
       *ended.mutable_occurred_at() = sql::TimestampFromMicros(absl::ToUnixMicros(now));
-      next = EnqueueLocked(std::move(ended));
+      // The session is over: announce it, let queued events drain, end OK.
+      if (!finishing_) {
+        queue_.push_back(std::move(ended));
+        finishing_ = true;
+        final_ = grpc::Status::OK;
+        next = PumpLocked();
+      }
     }
   }
   Act(next);
@@ -129,7 +135,9 @@ WatchReactor::Next WatchReactor::EnqueueLocked(v1::AttendanceEvent event) {
 
 WatchReactor::Next WatchReactor::PumpLocked() {
   if (writing_) return Next::kNothing;
-  if (finishing_) {
+  // Errors clear the queue first; a session's end leaves its last events
+  // queued, so they are written before the stream finishes.
+  if (finishing_ && queue_.empty()) {
     if (finished_) return Next::kNothing;
     finished_ = true;
     return Next::kFinish;
