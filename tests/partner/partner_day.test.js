@@ -107,6 +107,21 @@ test('a partner integrates a client end to end', async () => {
   const roster = await call(scheduling, 'GetSessionRoster', { session_id: first.id }, tokens.partner);
   assert.deepEqual(roster.entries.map((e) => e.client_id), [john.id]);
 
+  // --- a holiday: the clinic cancels the third session; a clash is refused ---
+  const third = sessions.sessions[2];
+  const cancelled = await call(scheduling, 'CancelSession',
+    { id: third.id, reason: 'Clinic holiday', request_id: 'cancel-1' }, tokens.clinician);
+  assert.equal(cancelled.status, 'SESSION_STATUS_CANCELLED');
+  assert.equal(cancelled.id, third.id);
+  await rejectsWith(call(scheduling, 'CreateGroup', {
+    group: {
+      program_id: program.id, display_name: 'Clashing Group', modality: 'MODALITY_CBT',
+      facilitator_ids: [dana.id], room_id: room.id,
+      recurrence: { weekdays: ['WEEKDAY_MONDAY'], start_local_time: '10:00', duration_minutes: 90,
+        starts_on: monday(0) },
+    },
+  }, tokens.clinician), grpc.status.FAILED_PRECONDITION);
+
   // --- the facilitator records the first session's attendance ---
   const form = { session_id: first.id, request_id: 'form-1',
     entries: [{ client_id: john.id, status: 'ATTENDANCE_STATUS_LATE', minutes_attended: 150, note: 'arrived 09:30' }] };

@@ -27,3 +27,17 @@ export IOP_PARTNER_TOKEN_ADMIN IOP_PARTNER_TOKEN_PARTNER IOP_PARTNER_TOKEN_CLINI
 export IOP_PROTO_DIR="$repo/protos"
 export NODE_PATH="$repo/tests/node/node_modules"
 node --test tests/partner/
+
+# The services have now served a whole day: their /metrics must be valid
+# Prometheus text, and every metric a dashboard or alert queries must be there.
+pages=()
+for svc in SCHEDULING ATTENDANCE CURRICULUM OUTCOMES; do
+  addr_var="IOP_${svc}_METRICS_ADDR"
+  page="$work/metrics-$svc.txt"
+  curl -sf "http://${!addr_var}/metrics" >"$page"
+  if command -v promtool >/dev/null 2>&1; then
+    promtool check metrics <"$page" || { echo "partner: promtool rejects $svc's /metrics" >&2; exit 1; }
+  fi
+  pages+=("$page")
+done
+python3 tests/deploy/check_metric_names.py "$repo" --live "${pages[@]}"

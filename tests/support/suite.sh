@@ -3,7 +3,7 @@
 # wired to each other. Call suite_stop (or let the EXIT trap) to end it all.
 #
 #   source tests/support/suite.sh
-#   suite_start "$workdir"     # exports IOP_<SERVICE>_ADDR, IOP_JWT_SECRET
+#   suite_start "$workdir"     # exports IOP_<SERVICE>_ADDR, IOP_<SERVICE>_METRICS_ADDR, IOP_JWT_SECRET
 #   ... run clients ...
 #   suite_stop
 
@@ -42,7 +42,10 @@ suite_start() {
     upper=$(tr '[:lower:]' '[:upper:]' <<<"$svc")
     local addr_var="IOP_${upper}_ADDR"
     psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "CREATE DATABASE iop_$svc" >/dev/null 2>&1 || true
-    IOP_GRPC_ADDR=${!addr_var} IOP_METRICS_ADDR=127.0.0.1:$(suite_free_port) \
+    local metrics_port
+    metrics_port=$(suite_free_port)
+    export "IOP_${upper}_METRICS_ADDR=127.0.0.1:$metrics_port"
+    IOP_GRPC_ADDR=${!addr_var} IOP_METRICS_ADDR=127.0.0.1:$metrics_port \
       IOP_DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/iop_$svc" IOP_REDIS_URL=$redis_url \
       IOP_LOG_LEVEL=${IOP_LOG_LEVEL:-warn} "$suite_bin/iop-$svc" 2>>"$suite_dir/$svc.log" &
     suite_pids+=("$!")
