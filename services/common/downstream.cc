@@ -1,30 +1,18 @@
 #include "common/downstream.h"
 
-#include <fstream>
-#include <sstream>
 
 #include "common/errors.h"
+#include "common/files.h"
 #include "common/log.h"
 
 namespace iop::server {
-namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
-}
-
-}  // namespace
-
 std::shared_ptr<grpc::ChannelCredentials> MakeClientCredentials(const config::TlsConfig& tls) {
   if (!tls.enabled()) return grpc::InsecureChannelCredentials();
   grpc::SslCredentialsOptions options;
   // Peers in one deployment share the CA that signs client certificates.
-  if (!tls.client_ca_file.empty()) options.pem_root_certs = ReadFile(tls.client_ca_file);
-  options.pem_private_key = ReadFile(tls.key_file);
-  options.pem_cert_chain = ReadFile(tls.cert_file);
+  if (!tls.client_ca_file.empty()) options.pem_root_certs = files::ReadAll(tls.client_ca_file);
+  options.pem_private_key = files::ReadAll(tls.key_file);
+  options.pem_cert_chain = files::ReadAll(tls.cert_file);
   return grpc::SslCredentials(options);
 }
 

@@ -5,22 +5,14 @@
 #include <signal.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 
+#include "common/files.h"
 #include "common/log.h"
 
 namespace iop::server {
 namespace {
 
 constexpr auto kProbePeriod = std::chrono::seconds(1);
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
-}
 
 sigset_t TerminationSignals() {
   sigset_t set;
@@ -42,8 +34,8 @@ std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(const config::Tls
   grpc::SslServerCredentialsOptions options(
       tls.client_ca_file.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
                                  : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  options.pem_key_cert_pairs.push_back({ReadFile(tls.key_file), ReadFile(tls.cert_file)});
-  if (!tls.client_ca_file.empty()) options.pem_root_certs = ReadFile(tls.client_ca_file);
+  options.pem_key_cert_pairs.push_back({files::ReadAll(tls.key_file), files::ReadAll(tls.cert_file)});
+  if (!tls.client_ca_file.empty()) options.pem_root_certs = files::ReadAll(tls.client_ca_file);
   return grpc::SslServerCredentials(options);
 }
 
