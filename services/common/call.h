@@ -61,8 +61,8 @@ class CallRunner {
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, const CallSpec& spec,
                                   std::function<void(Call&)> work);
 
-  // Synchronous core of Unary, also used by streaming handlers: returns the
-  // final status and, through `caller_out`, who called.
+  // Synchronous core of Unary: returns the final status. A refused call
+  // with a verified caller is audited like any other.
   grpc::Status Run(grpc::CallbackServerContext* context, const CallSpec& spec,
                    const std::function<void(Call&)>& work);
 
