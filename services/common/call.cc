@@ -17,16 +17,6 @@ std::string_view Metadata(grpc::CallbackServerContext* context, std::string_view
 
 }  // namespace
 
-auth::Caller CallRunner::Authorize(grpc::CallbackServerContext* context,
-                                   const CallSpec& spec) const {
-  auth::Caller caller = authenticator_.Verify(Metadata(context, "authorization"));
-  if (!caller.Has(spec.permission)) {
-    throw auth::AuthError{auth::AuthError::kPermissionDenied,
-                          std::string("roles of this token do not allow ") + spec.method};
-  }
-  return caller;
-}
-
 grpc::Status CallRunner::Run(grpc::CallbackServerContext* context, const CallSpec& spec,
                              const std::function<void(Call&)>& work) {
   if (context->IsCancelled()) return {grpc::StatusCode::CANCELLED, "call cancelled"};

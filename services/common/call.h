@@ -66,9 +66,6 @@ class CallRunner {
   grpc::Status Run(grpc::CallbackServerContext* context, const CallSpec& spec,
                    const std::function<void(Call&)>& work);
 
-  // Authenticates and authorizes only (streams check before they start).
-  auth::Caller Authorize(grpc::CallbackServerContext* context, const CallSpec& spec) const;
-
  private:
   const auth::Authenticator& authenticator_;
   WorkerPool& pool_;
