@@ -134,7 +134,10 @@ WatchReactor::Next WatchReactor::EnqueueLocked(v1::AttendanceEvent event) {
 }
 
 WatchReactor::Next WatchReactor::PumpLocked() {
-  if (writing_) return Next::kNothing;
+  // Until Begin (or Fail) has run, the worker still uses this reactor:
+  // events and ticks that arrive after Subscribe only queue, so nothing can
+  // finish (and delete) the reactor under the worker's feet.
+  if (!begun_ || writing_) return Next::kNothing;
   // Errors clear the queue first; a session's end leaves its last events
   // queued, so they are written before the stream finishes.
   if (finishing_ && queue_.empty()) {
