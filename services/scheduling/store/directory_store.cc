@@ -108,6 +108,20 @@ Listed<T> ReadPage(const pqxx::result& rows, const paging::Page& page, const std
   return out;
 }
 
+// One keyset page of a "*_list" statement, whose parameters are always
+// (org, after, site limit, filters..., limit).
+template <class T, class Reader, class... Filters>
+Listed<T> ListPage(db::Pool& pool, const auth::Caller& caller, const char* statement,
+                   const std::string& filter_key, int32_t page_size, const std::string& page_token,
+                   Reader read, const Filters&... filters) {
+  paging::Page page = paging::Parse(page_size, page_token, filter_key);
+  auto rows = pool.Read([&](pqxx::work& tx) {
+    return tx.exec_prepared(statement, caller.org, page.after, SiteLimit(caller), filters...,
+                            page.size + 1);
+  });
+  return ReadPage<T>(rows, page, filter_key, read);
+}
+
 template <class T, class Reader>
 T Cached(cache::Cache& cache, db::Pool& pool, const auth::Caller& caller, const char* kind,
          const char* statement, const std::string& id, const char* type_name, Reader read) {
@@ -224,12 +238,8 @@ v1::Site DirectoryStore::GetSite(const auth::Caller& caller, const std::string& 
 
 Listed<v1::Site> DirectoryStore::ListSites(const auth::Caller& caller,
                                            const v1::ListSitesRequest& req) {
-  const std::string filters = "sites";
-  paging::Page page = paging::Parse(req.page_size(), req.page_token(), filters);
-  auto rows = pool_.Read([&](pqxx::work& tx) {
-    return tx.exec_prepared("site_list", caller.org, page.after, SiteLimit(caller), page.size + 1);
-  });
-  return ReadPage<v1::Site>(rows, page, filters, ReadSite);
+  return ListPage<v1::Site>(pool_, caller, "site_list", "sites", req.page_size(), req.page_token(),
+                            ReadSite);
 }
 
 // ---- rooms ----------------------------------------------------------------
@@ -254,13 +264,8 @@ v1::Room DirectoryStore::GetRoom(const auth::Caller& caller, const std::string& 
 Listed<v1::Room> DirectoryStore::ListRooms(const auth::Caller& caller,
                                            const v1::ListRoomsRequest& req) {
   CheckSiteFilter(caller, req.site_id());
-  const std::string filters = "rooms|" + req.site_id();
-  paging::Page page = paging::Parse(req.page_size(), req.page_token(), filters);
-  auto rows = pool_.Read([&](pqxx::work& tx) {
-    return tx.exec_prepared("room_list", caller.org, page.after, SiteLimit(caller), req.site_id(),
-                            page.size + 1);
-  });
-  return ReadPage<v1::Room>(rows, page, filters, ReadRoom);
+  return ListPage<v1::Room>(pool_, caller, "room_list", "rooms|" + req.site_id(), req.page_size(),
+                            req.page_token(), ReadRoom, req.site_id());
 }
 
 // ---- staff ----------------------------------------------------------------
@@ -288,13 +293,8 @@ v1::Staff DirectoryStore::GetStaff(const auth::Caller& caller, const std::string
 Listed<v1::Staff> DirectoryStore::ListStaff(const auth::Caller& caller,
                                             const v1::ListStaffRequest& req) {
   CheckSiteFilter(caller, req.site_id());
-  const std::string filters = "staff|" + req.site_id();
-  paging::Page page = paging::Parse(req.page_size(), req.page_token(), filters);
-  auto rows = pool_.Read([&](pqxx::work& tx) {
-    return tx.exec_prepared("staff_list", caller.org, page.after, SiteLimit(caller), req.site_id(),
-                            page.size + 1);
-  });
-  return ReadPage<v1::Staff>(rows, page, filters, ReadStaff);
+  return ListPage<v1::Staff>(pool_, caller, "staff_list", "staff|" + req.site_id(), req.page_size(),
+                             req.page_token(), ReadStaff, req.site_id());
 }
 
 // ---- clients --------------------------------------------------------------
@@ -332,13 +332,9 @@ v1::Client DirectoryStore::GetClient(const auth::Caller& caller, const std::stri
 Listed<v1::Client> DirectoryStore::ListClients(const auth::Caller& caller,
                                                const v1::ListClientsRequest& req) {
   CheckSiteFilter(caller, req.site_id());
-  const std::string filters = "clients|" + req.site_id() + "|" + req.external_ref();
-  paging::Page page = paging::Parse(req.page_size(), req.page_token(), filters);
-  auto rows = pool_.Read([&](pqxx::work& tx) {
-    return tx.exec_prepared("client_list", caller.org, page.after, SiteLimit(caller),
-                            req.site_id(), req.external_ref(), page.size + 1);
-  });
-  return ReadPage<v1::Client>(rows, page, filters, ReadClient);
+  return ListPage<v1::Client>(pool_, caller, "client_list",
+                              "clients|" + req.site_id() + "|" + req.external_ref(), req.page_size(),
+                              req.page_token(), ReadClient, req.site_id(), req.external_ref());
 }
 
 // ---- programs -------------------------------------------------------------
@@ -393,15 +389,12 @@ v1::Program DirectoryStore::UpdateProgram(const auth::Caller& caller, const std:
 Listed<v1::Program> DirectoryStore::ListPrograms(const auth::Caller& caller,
                                                  const v1::ListProgramsRequest& req) {
   CheckSiteFilter(caller, req.site_id());
-  const std::string filters = "programs|" + req.site_id() + "|" +
-                              std::to_string(req.age_group()) + "|" + std::to_string(req.focus());
-  paging::Page page = paging::Parse(req.page_size(), req.page_token(), filters);
-  auto rows = pool_.Read([&](pqxx::work& tx) {
-    return tx.exec_prepared("program_list", caller.org, page.after, SiteLimit(caller),
-                            req.site_id(), static_cast<int>(req.age_group()),
-                            static_cast<int>(req.focus()), page.size + 1);
-  });
-  return ReadPage<v1::Program>(rows, page, filters, ReadProgram);
+  const int age_group = req.age_group(), focus = req.focus();
+  return ListPage<v1::Program>(pool_, caller, "program_list",
+                               "programs|" + req.site_id() + "|" + std::to_string(age_group) + "|" +
+                                   std::to_string(focus),
+                               req.page_size(), req.page_token(), ReadProgram, req.site_id(),
+                               age_group, focus);
 }
 
 }  // namespace iop::scheduling::store
