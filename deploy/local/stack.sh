@@ -153,25 +153,8 @@ as_pg() {
   fi
 }
 
-port_in_use() {
-  # Something accepts connections on 127.0.0.1:$1.
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# A port nobody listens on, below the kernel's ephemeral range so that no
-# outgoing connection holds it.
-free_port() {
-  local avoid=${1:-} p
-  for _ in $(seq 1 200); do
-    p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
-    [ "$p" = "$avoid" ] && continue
-    if ! port_in_use "$p"; then
-      echo "$p"
-      return 0
-    fi
-  done
-  die "no free port found"
-}
+# shellcheck source=deploy/local/ports.sh
+source "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
 
 log_tail() {
   local file=$1

@@ -46,16 +46,8 @@ export IOP_JWT_SECRET
 psql_admin() { psql -q -X -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres "$@"; }
 psql_db() { local db=$1; shift; psql -q -X -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d "$db" "$@"; }
 
-# A port in 33000-45000 nothing listens on (bash's /dev/tcp answers that).
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((33000 + (RANDOM * 32768 + RANDOM) % 12000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  echo "bench: no free port" >&2
-  return 1
-}
+# shellcheck source=deploy/local/ports.sh
+source deploy/local/ports.sh
 
 declare -A port_of pid_of start_ms_of
 # start_service NAME: starts iop-NAME on its own database and waits for
@@ -77,8 +69,7 @@ start_service() {
 try_start() {
   local name=$1 grpc_port metrics_port t0 pid
   grpc_port=$(free_port)
-  metrics_port=$(free_port)
-  [[ "$metrics_port" != "$grpc_port" ]] || metrics_port=$(free_port)
+  metrics_port=$(free_port "$grpc_port")
   t0=$(date +%s%3N)
   IOP_GRPC_ADDR=127.0.0.1:$grpc_port IOP_METRICS_ADDR=127.0.0.1:$metrics_port \
     IOP_DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/iop_$name" IOP_REDIS_URL=$redis_url \

@@ -12,15 +12,8 @@ suite_bin=${IOP_BIN_DIR:-$suite_repo/${IOP_BUILD_DIR:-build}/bin}
 suite_pids=()
 suite_dir=""
 
-suite_free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((33000 + (RANDOM * 32768 + RANDOM) % 12000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  echo "suite: no free port" >&2
-  return 1
-}
+# shellcheck source=deploy/local/ports.sh
+source "$suite_repo/deploy/local/ports.sh"
 
 suite_start() {
   suite_dir=$1
@@ -30,11 +23,12 @@ suite_start() {
   local pg_port=$IOP_LOCAL_PG_PORT redis_url=$IOP_TEST_REDIS_URL
   IOP_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
   export IOP_JWT_SECRET
-  local svc upper port
+  local svc upper port taken=()
   # Addresses first: each service learns its peers' addresses at start.
   for svc in scheduling attendance curriculum outcomes; do
     upper=$(tr '[:lower:]' '[:upper:]' <<<"$svc")
-    port=$(suite_free_port)
+    port=$(free_port "${taken[@]}")
+    taken+=("$port")
     export "IOP_${upper}_ADDR=127.0.0.1:$port"
   done
   for svc in scheduling attendance curriculum outcomes; do
@@ -43,7 +37,8 @@ suite_start() {
     local addr_var="IOP_${upper}_ADDR"
     psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "CREATE DATABASE iop_$svc" >/dev/null 2>&1 || true
     local metrics_port
-    metrics_port=$(suite_free_port)
+    metrics_port=$(free_port "${taken[@]}")
+    taken+=("$metrics_port")
     export "IOP_${upper}_METRICS_ADDR=127.0.0.1:$metrics_port"
     IOP_GRPC_ADDR=${!addr_var} IOP_METRICS_ADDR=127.0.0.1:$metrics_port \
       IOP_DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/iop_$svc" IOP_REDIS_URL=$redis_url \

@@ -7,14 +7,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <mutex>
 #include <pqxx/pqxx>
 #include <random>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace iop::testing {
 namespace {
@@ -58,20 +62,47 @@ std::string RequireEnv(const char* name) {
 std::string DatabaseServerUrl() { return RequireEnv("IOP_TEST_DATABASE_URL"); }
 std::string RedisUrl() { return RequireEnv("IOP_TEST_REDIS_URL"); }
 
-int FreePort() {
+namespace {
+
+// The first port of the kernel's ephemeral range.
+int EphemeralLow() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768;
+  if (!(in >> low) || low < 2048) low = 32768;
+  return low;
+}
+
+bool CanBind(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_port = 0;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    throw std::runtime_error("FreePort: bind failed");
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
-  return ntohs(addr.sin_port);
+  return ok;
+}
+
+}  // namespace
+
+// Below the ephemeral range, so no outgoing connection can take the port
+// between this check and the owner's bind (deploy/local/ports.sh says more).
+int FreePort() {
+  static std::mutex mu;
+  static std::vector<int> handed_out;
+  static std::mt19937 rng{std::random_device{}()};
+  std::lock_guard lock(mu);
+  int top = EphemeralLow();
+  int low = top > 12000 ? top - 12000 : 1024;
+  std::uniform_int_distribution<int> pick(low, top - 1);
+  for (int i = 0; i < 500; ++i) {
+    int port = pick(rng);
+    if (std::find(handed_out.begin(), handed_out.end(), port) != handed_out.end()) continue;
+    if (!CanBind(port)) continue;
+    handed_out.push_back(port);
+    return port;
+  }
+  throw std::runtime_error("FreePort: no free port below " + std::to_string(top));
 }
 
 ScratchDatabase::ScratchDatabase(const std::string& prefix) {
