@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "common/db.h"
 #include "common/log.h"
+#include "common/sql.h"
 
 namespace iop::audit {
 namespace {
@@ -19,15 +20,6 @@ constexpr std::string_view kTokenPrefix = "a1:";
 // all; clamp to years 1..9999 so a silly filter cannot overflow the query.
 constexpr std::int64_t kMinMicros = -62135596800LL * 1000000;
 constexpr std::int64_t kMaxMicros = 253402300799LL * 1000000;
-
-// Text arrays travel as JSON so no hand-written array-literal quoting is needed.
-std::string JsonArray(const std::vector<std::string>& values) {
-  return nlohmann::json(values).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-std::vector<std::string> ParseJsonArray(const std::string& text) {
-  return nlohmann::json::parse(text).get<std::vector<std::string>>();
-}
 
 nlohmann::json EventJson(const AuditEvent& e) {
   return {{"org", e.org},       {"subject", e.subject}, {"roles", e.roles},
@@ -39,16 +31,51 @@ std::string Micros(absl::Time t) {
   return std::to_string(std::clamp(absl::ToUnixMicros(t), kMinMicros, kMaxMicros));
 }
 
-constexpr const char* kTextArrayFromJson =
-    "ARRAY(SELECT v FROM jsonb_array_elements_text(%::jsonb) WITH ORDINALITY AS t(v, i) ORDER BY i)";
-
-std::string TextArrayFromJson(int param) {
-  std::string s = kTextArrayFromJson;
-  s.replace(s.find('%'), 1, "$" + std::to_string(param));
-  return s;
+std::vector<std::string> ParseJsonArray(const std::string& text) {
+  return nlohmann::json::parse(text).get<std::vector<std::string>>();
 }
 
+constexpr const char* kInsertName = "iop_audit_insert";
+constexpr const char* kInsertSql =
+    "INSERT INTO audit_events (org_id, subject, roles, method, resource_ids, outcome, detail) "
+    "VALUES ($1, $2, $3::text[], $4, $5::text[], $6, $7)";
+
+thread_local CallAudit* current_call = nullptr;
+
 }  // namespace
+
+void InsertEvent(pqxx::transaction_base& tx, const AuditEvent& event) {
+  // Registering on the connection is a no-op after the first time; the
+  // server prepares it once per connection.
+  tx.conn().prepare(kInsertName, kInsertSql);
+  tx.exec_prepared0(kInsertName, event.org, event.subject, sql::TextArray(event.roles), event.method,
+                    sql::TextArray(event.resource_ids), event.outcome, event.detail);
+}
+
+CallAudit::CallAudit(AuditEvent base, const std::vector<std::string>& touched, const std::string& detail)
+    : base_(std::move(base)), touched_(touched), detail_(detail), previous_(current_call) {
+  current_call = this;
+}
+
+CallAudit::~CallAudit() { current_call = previous_; }
+
+CallAudit* CallAudit::Current() { return current_call; }
+
+void CallAudit::WriteWithin(pqxx::transaction_base& tx, const std::vector<std::string>& more_ids) {
+  if (committed_) return;
+  AuditEvent event = base_;
+  event.outcome = "OK";
+  event.detail = detail_;
+  event.resource_ids = touched_;
+  for (const auto& id : more_ids) {
+    if (!id.empty() && std::find(event.resource_ids.begin(), event.resource_ids.end(), id) ==
+                           event.resource_ids.end()) {
+      event.resource_ids.push_back(id);
+    }
+  }
+  InsertEvent(tx, event);
+  written_ = true;
+}
 
 std::string EncodePageToken(std::int64_t last_id) {
   return absl::WebSafeBase64Escape(std::string(kTokenPrefix) + std::to_string(last_id));
@@ -78,15 +105,7 @@ AuditLog::AuditLog(db::Pool& pool)
 
 void AuditLog::Record(const AuditEvent& event) noexcept {
   try {
-    const std::string sql =
-        "INSERT INTO audit_events (org_id, subject, roles, method, resource_ids, outcome, detail) "
-        "VALUES ($1, $2, " + TextArrayFromJson(3) + ", $4, " + TextArrayFromJson(5) + ", $6, $7)";
-    pool_.Transact(
-        [&](pqxx::work& tx) {
-          tx.exec_params0(sql, event.org, event.subject, JsonArray(event.roles), event.method,
-                          JsonArray(event.resource_ids), event.outcome, event.detail);
-        },
-        "audit_record");
+    pool_.Transact([&](pqxx::work& tx) { InsertEvent(tx, event); }, "audit_record");
   } catch (const std::exception& e) {
     write_failures_.Increment();
     // The event goes to the log so that it is not lost altogether.

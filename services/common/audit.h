@@ -11,6 +11,10 @@
 
 #include "absl/time/time.h"
 
+namespace pqxx {
+class transaction_base;
+}
+
 namespace prometheus {
 class Counter;
 }
@@ -71,6 +75,46 @@ class AuditLog {
  private:
   db::Pool& pool_;
   prometheus::Counter& write_failures_;
+};
+
+// Appends `event` inside the caller's transaction (a prepared statement).
+void InsertEvent(pqxx::transaction_base& tx, const AuditEvent& event);
+
+// The audit event of the call this thread is serving, for a write to carry
+// into its own transaction: the event then commits if and only if the write
+// does, and the call costs one commit instead of two. The call's runner
+// installs it for the length of the handler; idempotency::WriteOnce writes it
+// (outcome OK); the runner writes the event itself, with the real outcome,
+// only when no committed transaction carried it. A handler that fails after
+// its write committed is therefore recorded as OK, which is what happened to
+// the data.
+class CallAudit {
+ public:
+  // `touched` and `detail` are read when the event is written, so ids the
+  // handler adds before its write are included.
+  CallAudit(AuditEvent base, const std::vector<std::string>& touched, const std::string& detail);
+  ~CallAudit();
+  CallAudit(const CallAudit&) = delete;
+  CallAudit& operator=(const CallAudit&) = delete;
+
+  // The call running on this thread, or nullptr (a store used outside a call).
+  static CallAudit* Current();
+
+  // In a write transaction: appends the event with outcome OK and the ids of
+  // the call plus `more_ids` (the ids of what the write returned). Nothing
+  // once an earlier transaction of this call committed the event.
+  void WriteWithin(pqxx::transaction_base& tx, const std::vector<std::string>& more_ids);
+  // The transaction that last ran WriteWithin has committed.
+  void Committed() { committed_ = written_; }
+  bool committed() const { return committed_; }
+
+ private:
+  AuditEvent base_;
+  const std::vector<std::string>& touched_;
+  const std::string& detail_;
+  CallAudit* previous_;
+  bool written_ = false;
+  bool committed_ = false;
 };
 
 // Opaque keyset cursor: the id of the last event of the previous page.

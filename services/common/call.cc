@@ -1,5 +1,7 @@
 #include "common/call.h"
 
+#include <optional>
+
 #include "common/audit.h"
 #include "common/db.h"
 #include "common/errors.h"
@@ -28,6 +30,16 @@ grpc::Status CallRunner::Run(grpc::CallbackServerContext* context, const CallSpe
     return errors::Unauthenticated(e.message);
   }
   Call call(caller, context, std::string(Metadata(context, "authorization")));
+  const bool audited = spec.client_data && audit_ != nullptr;
+  std::string audit_method = "/" + service_ + "/" + spec.method;
+  // A write of this call carries the audit event into its own transaction;
+  // see audit::CallAudit. Uninstalled when this block ends.
+  std::optional<audit::CallAudit> in_write;
+  if (audited) {
+    in_write.emplace(audit::AuditEvent{.org = caller.org, .subject = caller.subject,
+                                       .roles = caller.RoleNames(), .method = audit_method},
+                     call.resource_ids(), call.audit_detail());
+  }
   grpc::Status status;
   try {
     if (!caller.Has(spec.permission)) {
@@ -58,11 +70,11 @@ grpc::Status CallRunner::Run(grpc::CallbackServerContext* context, const CallSpe
     log::Error("internal error", {{"method", spec.method}, {"error", e.what()}});
     status = errors::Internal("internal error");
   }
-  if (spec.client_data && audit_ != nullptr) {
+  if (audited && !in_write->committed()) {
     audit_->Record({.org = caller.org,
                     .subject = caller.subject,
                     .roles = caller.RoleNames(),
-                    .method = "/" + service_ + "/" + spec.method,
+                    .method = std::move(audit_method),
                     .resource_ids = call.resource_ids(),
                     .outcome = errors::CodeName(status.error_code()),
                     .detail = call.audit_detail()});

@@ -18,6 +18,23 @@ std::uint64_t Fnv1a64(std::string_view bytes, std::uint64_t basis) {
 
 constexpr int kPurgeBatch = 1000;
 
+constexpr const char* kClaimName = "iop_idempotency_claim";
+constexpr const char* kClaimSql =
+    "INSERT INTO idempotency_keys (org_id, method, request_id, fingerprint) "
+    "VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, method, request_id) DO NOTHING";
+constexpr const char* kReadName = "iop_idempotency_read";
+constexpr const char* kReadSql =
+    "SELECT fingerprint, response FROM idempotency_keys "
+    "WHERE org_id = $1 AND method = $2 AND request_id = $3";
+constexpr const char* kCompleteName = "iop_idempotency_complete";
+constexpr const char* kCompleteSql =
+    "UPDATE idempotency_keys SET response = $4 "
+    "WHERE org_id = $1 AND method = $2 AND request_id = $3";
+
+// Registers the statement on the transaction's connection (a no-op after the
+// first time); the server prepares it once per connection.
+void Prepare(pqxx::work& tx, const char* name, const char* sql) { tx.conn().prepare(name, sql); }
+
 }  // namespace
 
 std::string Fingerprint(std::string_view bytes) {
@@ -37,16 +54,12 @@ std::optional<std::string> Claim(pqxx::work& tx, const std::string& org, const s
   for (int round = 0; round < 2; ++round) {
     // Blocks on a concurrent uncommitted claim of the same key until that
     // transaction ends: the duplicate then sees its result, or takes over.
-    const pqxx::result inserted = tx.exec_params(
-        "INSERT INTO idempotency_keys (org_id, method, request_id, fingerprint) "
-        "VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, method, request_id) DO NOTHING",
-        org, method, request_id, fingerprint);
+    Prepare(tx, kClaimName, kClaimSql);
+    const pqxx::result inserted = tx.exec_prepared(kClaimName, org, method, request_id, fingerprint);
     if (inserted.affected_rows() == 1) return std::nullopt;
 
-    const pqxx::result done = tx.exec_params(
-        "SELECT fingerprint, response FROM idempotency_keys "
-        "WHERE org_id = $1 AND method = $2 AND request_id = $3",
-        org, method, request_id);
+    Prepare(tx, kReadName, kReadSql);
+    const pqxx::result done = tx.exec_prepared(kReadName, org, method, request_id);
     if (done.empty()) continue;
     if (done[0][0].as<std::string>() != fingerprint) {
       throw RequestIdReused("request_id " + request_id + " was already used for a different " +
@@ -64,10 +77,9 @@ std::optional<std::string> Claim(pqxx::work& tx, const std::string& org, const s
 void Complete(pqxx::work& tx, const std::string& org, const std::string& method,
               const std::string& request_id, const std::string& response_bytes) {
   if (request_id.empty()) return;
-  const pqxx::result updated = tx.exec_params(
-      "UPDATE idempotency_keys SET response = $4 "
-      "WHERE org_id = $1 AND method = $2 AND request_id = $3",
-      org, method, request_id, pqxx::binarystring(response_bytes));
+  Prepare(tx, kCompleteName, kCompleteSql);
+  const pqxx::result updated =
+      tx.exec_prepared(kCompleteName, org, method, request_id, pqxx::binarystring(response_bytes));
   if (updated.affected_rows() != 1) {
     throw std::logic_error("Complete without Claim for " + method + "/" + request_id);
   }

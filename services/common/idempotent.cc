@@ -44,6 +44,33 @@ bool ReplayVisible(const auth::Caller& caller, const google::protobuf::Message& 
   return !caller.site_limited() || Visible(caller, response, 0);
 }
 
+std::vector<std::string> ResponseIds(const google::protobuf::Message& response) {
+  using google::protobuf::FieldDescriptor;
+  constexpr int kMaxIds = 200;  // an audit record names what was touched, not a dump
+  std::vector<std::string> ids;
+  const auto* d = response.GetDescriptor();
+  const auto* r = response.GetReflection();
+  auto id_of = [](const google::protobuf::Message& m) -> std::string {
+    const FieldDescriptor* f = m.GetDescriptor()->FindFieldByName("id");
+    if (f == nullptr || f->is_repeated() || f->type() != FieldDescriptor::TYPE_STRING) return {};
+    return m.GetReflection()->GetString(m, f);
+  };
+  if (auto id = id_of(response); !id.empty()) ids.push_back(std::move(id));
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    if (f->type() == FieldDescriptor::TYPE_MESSAGE && !f->is_map()) {
+      if (f->is_repeated()) {
+        for (int k = 0; k < r->FieldSize(response, f) && static_cast<int>(ids.size()) < kMaxIds; ++k) {
+          if (auto id = id_of(r->GetRepeatedMessage(response, f, k)); !id.empty()) ids.push_back(std::move(id));
+        }
+      } else if (r->HasField(response, f)) {
+        if (auto id = id_of(r->GetMessage(response, f)); !id.empty()) ids.push_back(std::move(id));
+      }
+    }
+  }
+  return ids;
+}
+
 std::string RequestFingerprint(const google::protobuf::Message& request) {
   std::unique_ptr<google::protobuf::Message> copy(request.New());
   copy->CopyFrom(request);

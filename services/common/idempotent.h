@@ -7,7 +7,9 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
+#include "common/audit.h"
 #include "common/auth.h"
 #include "common/db.h"
 #include "common/errors.h"
@@ -21,11 +23,17 @@ namespace iop::idempotency {
 // be used to read what another site wrote.
 bool ReplayVisible(const auth::Caller& caller, const google::protobuf::Message& response);
 
+// Ids of what a write returned, for its audit record: the response's `id`
+// and the `id` of each message in its repeated fields.
+std::vector<std::string> ResponseIds(const google::protobuf::Message& response);
+
 // Fingerprint of `request` without its `request_id` field.
 std::string RequestFingerprint(const google::protobuf::Message& request);
 
 // `work` fills the response inside the transaction; `after_commit` runs only
 // when this call did the work (cache invalidation, events), never on a replay.
+// The audit event of the call being served (audit::CallAudit) is written in
+// the same transaction, for a replay as for the first answer.
 template <class Response>
 Response WriteOnce(db::Pool& pool, const auth::Caller& caller, const std::string& method,
                    const google::protobuf::Message& request, const std::string& request_id,
@@ -44,6 +52,7 @@ Response WriteOnce(db::Pool& pool, const auth::Caller& caller, const std::string
               errors::Throw(errors::NotFound(first.GetDescriptor()->full_name(), request_id));
             }
             replayed = true;
+            if (auto* audit = audit::CallAudit::Current()) audit->WriteWithin(tx, ResponseIds(first));
             return first;
           }
         } catch (const RequestIdReused&) {
@@ -52,9 +61,11 @@ Response WriteOnce(db::Pool& pool, const auth::Caller& caller, const std::string
         }
         Response fresh = work(tx);
         Complete(tx, caller.org, method, request_id, fresh.SerializeAsString());
+        if (auto* audit = audit::CallAudit::Current()) audit->WriteWithin(tx, ResponseIds(fresh));
         return fresh;
       },
       method);
+  if (auto* audit = audit::CallAudit::Current()) audit->Committed();
   if (!replayed && after_commit) after_commit(response);
   return response;
 }

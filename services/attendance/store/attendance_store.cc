@@ -190,7 +190,14 @@ v1::AttendanceRecord AttendanceStore::Update(pqxx::work& tx, const auth::Caller&
 std::pair<v1::AttendanceRecord, bool> AttendanceStore::Apply(pqxx::work& tx, const auth::Caller& caller,
                                                              const SessionContext& s,
                                                              const std::string& client_id, absl::Time now,
-                                                             const Change& change) {
+                                                             const Change& change, bool likely_new) {
+  if (likely_new) {
+    // Most check-ins create the record: try that first and save the lock's
+    // round trip; a record that exists already takes the path below.
+    if (auto fresh = change(std::nullopt)) {
+      if (auto inserted = Insert(tx, caller, s, client_id, *fresh, now)) return {*inserted, true};
+    }
+  }
   auto current = Lock(tx, caller, s.session_id, client_id);
   auto next = change(current);
   if (!next) return {*current, false};
@@ -204,12 +211,33 @@ std::pair<v1::AttendanceRecord, bool> AttendanceStore::Apply(pqxx::work& tx, con
   return {Update(tx, caller, s, *next, now), true};
 }
 
-void AttendanceStore::SaveRules(pqxx::work& tx, const auth::Caller& caller, const SessionContext& s) {
+namespace {
+
+bool SameRules(const domain::ProgramRules& a, const domain::ProgramRules& b) {
+  return a.min_weekly_hours == b.min_weekly_hours && a.daily_minimum_minutes == b.daily_minimum_minutes &&
+         a.consecutive_absence_threshold == b.consecutive_absence_threshold &&
+         a.min_attendance_rate == b.min_attendance_rate;
+}
+
+}  // namespace
+
+void AttendanceStore::RulesSaved(const auth::Caller& caller, const SessionContext& s) {
+  std::lock_guard lock(rules_mu_);
+  saved_rules_[{caller.org, s.program_id}] = s.rules;
+}
+
+bool AttendanceStore::SaveRules(pqxx::work& tx, const auth::Caller& caller, const SessionContext& s) {
+  {
+    std::lock_guard lock(rules_mu_);
+    auto it = saved_rules_.find({caller.org, s.program_id});
+    if (it != saved_rules_.end() && SameRules(it->second, s.rules)) return false;
+  }
   for (const char* statement : {"att_rules_insert", "att_rules_update"}) {
     tx.exec_prepared(statement, caller.org, s.program_id, s.rules.min_weekly_hours,
                      s.rules.daily_minimum_minutes, s.rules.consecutive_absence_threshold,
                      s.rules.min_attendance_rate);
   }
+  return true;
 }
 
 Written<v1::AttendanceRecord> AttendanceStore::CheckIn(const auth::Caller& caller,
@@ -219,10 +247,11 @@ Written<v1::AttendanceRecord> AttendanceStore::CheckIn(const auth::Caller& calle
                                                        const WriteKey& key) {
   Written<v1::AttendanceRecord> out;
   bool changed = false;
+  bool rules_written = false;
   out.response = idempotency::WriteOnce<v1::AttendanceRecord>(
       pool_, caller, key.method, key.request, key.request_id,
       [&](pqxx::work& tx) {
-        SaveRules(tx, caller, s);
+        rules_written = SaveRules(tx, caller, s);
         auto [record, did] = Apply(tx, caller, s, client_id, now, [&](const auto& current)
                                        -> std::optional<v1::AttendanceRecord> {
           // A second check-in is refused rather than silently merged: a
@@ -239,11 +268,14 @@ Written<v1::AttendanceRecord> AttendanceStore::CheckIn(const auth::Caller& calle
           *next.mutable_check_in_time() = ToTimestamp(now);
           if (mood) next.set_mood_rating(*mood);
           return next;
-        });
+        }, /*likely_new=*/true);
         changed = did;
         return record;
       },
-      [&](const v1::AttendanceRecord&) { out.fresh = true; });
+      [&](const v1::AttendanceRecord&) {
+        out.fresh = true;
+        if (rules_written) RulesSaved(caller, s);
+      });
   out.changed = {out.fresh && changed};
   return out;
 }
@@ -290,11 +322,12 @@ Written<v1::RecordAttendanceResponse> AttendanceStore::Record(
             [&](size_t a, size_t b) { return entries[a].client_id() < entries[b].client_id(); });
   Written<v1::RecordAttendanceResponse> out;
   std::vector<bool> changed;
+  bool rules_written = false;
   const absl::Time now = absl::Now();
   out.response = idempotency::WriteOnce<v1::RecordAttendanceResponse>(
       pool_, caller, key.method, key.request, key.request_id,
       [&](pqxx::work& tx) {
-        SaveRules(tx, caller, s);
+        rules_written = SaveRules(tx, caller, s);
         std::vector<v1::AttendanceRecord> records(entries.size());
         changed.assign(entries.size(), false);
         for (size_t i : order) {
@@ -323,7 +356,10 @@ Written<v1::RecordAttendanceResponse> AttendanceStore::Record(
         for (auto& r : records) *resp.add_records() = std::move(r);
         return resp;
       },
-      [&](const v1::RecordAttendanceResponse&) { out.fresh = true; });
+      [&](const v1::RecordAttendanceResponse&) {
+        out.fresh = true;
+        if (rules_written) RulesSaved(caller, s);
+      });
   out.changed = out.fresh ? changed : std::vector<bool>(entries.size(), false);
   return out;
 }

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -100,7 +102,8 @@ class AttendanceStore {
       const std::optional<v1::AttendanceRecord>& current)>;
   std::pair<v1::AttendanceRecord, bool> Apply(pqxx::work& tx, const auth::Caller& caller,
                                               const SessionContext& s, const std::string& client_id,
-                                              absl::Time now, const Change& change);
+                                              absl::Time now, const Change& change,
+                                              bool likely_new = false);
   std::optional<v1::AttendanceRecord> Insert(pqxx::work& tx, const auth::Caller& caller,
                                              const SessionContext& s, const std::string& client_id,
                                              const v1::AttendanceRecord& values, absl::Time now);
@@ -108,9 +111,17 @@ class AttendanceStore {
                               const v1::AttendanceRecord& values, absl::Time now);
   std::optional<v1::AttendanceRecord> Lock(pqxx::work& tx, const auth::Caller& caller,
                                            const std::string& session_id, const std::string& client_id);
-  void SaveRules(pqxx::work& tx, const auth::Caller& caller, const SessionContext& s);
+  // Copies the session's program rules unless this process already stored
+  // the same ones; returns whether it wrote them (see RulesSaved).
+  bool SaveRules(pqxx::work& tx, const auth::Caller& caller, const SessionContext& s);
+  // After the transaction that ran SaveRules committed.
+  void RulesSaved(const auth::Caller& caller, const SessionContext& s);
 
   db::Pool& pool_;
+  // Program rules this process knows the database holds, so that the
+  // writes of one busy program do not rewrite its rules on every call.
+  std::mutex rules_mu_;
+  std::map<std::pair<std::string, std::string>, domain::ProgramRules> saved_rules_;
 };
 
 // The facts summaries and alerts work on, from a stored record.
