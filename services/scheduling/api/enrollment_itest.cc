@@ -135,6 +135,55 @@ TEST_F(EnrollmentTest, DischargePromotesTheWaitlistInOrderAndRostersFollowDates)
   EXPECT_EQ(Violations(s), (std::vector<std::pair<std::string, std::string>>{{"NOT_ENROLLED", second.id()}}));
 }
 
+// Waiting does not hold the client's hours, so a waitlisted client may take
+// a seat elsewhere at the same time; a freed seat then goes to the next
+// client in line instead of double-booking that one.
+TEST_F(EnrollmentTest, PromotionSkipsAWaitlistedClientBookedElsewhereMeanwhile) {
+  Org o = NewOrg();
+  v1::Group a = NewGroup(o, {.weekdays = {1}, .facilitators = {o.staff.id()}, .room = o.room.id(), .max_size = 1, .name = "A"});
+  v1::Group b = NewGroup(o, {.weekdays = {1}, .facilitators = {o.staff2.id()}, .room = o.room2.id(), .name = "B"});
+  v1::Client ann = NewClient(o.admin, o.site.id(), "Ann");
+  v1::Client ben = NewClient(o.admin, o.site.id(), "Ben");
+  v1::Client cy = NewClient(o.admin, o.site.id(), "Cy");
+  v1::Membership m;
+  ASSERT_TRUE(Enroll(o.admin, a.id(), ann.id(), &m).ok());
+  ASSERT_TRUE(Enroll(o.admin, a.id(), ben.id(), &m).ok());
+  EXPECT_EQ(m.status(), v1::MEMBERSHIP_STATUS_WAITLISTED);
+  ASSERT_TRUE(Enroll(o.admin, a.id(), cy.id(), &m).ok());
+  ASSERT_TRUE(Enroll(o.admin, b.id(), ben.id(), &m).ok());  // same Mondays, same hours
+  EXPECT_EQ(m.status(), v1::MEMBERSHIP_STATUS_ACTIVE);
+
+  auto out = Discharge(o.admin, a.id(), ann.id(), "2030-01-10");
+  ASSERT_TRUE(out.has_promoted());
+  EXPECT_EQ(out.promoted().client_id(), cy.id());
+  const std::string jan14 = a.id() + "_20300114";
+  EXPECT_EQ(Roster(o.admin, jan14), std::vector<std::string>{cy.id()});
+
+  // More seats: Ben still cannot take one while he sits in B at that hour.
+  v1::UpdateGroupRequest up;
+  up.mutable_group()->set_id(a.id());
+  up.mutable_group()->set_max_size(4);
+  up.mutable_update_mask()->add_paths("max_size");
+  v1::Group grown;
+  grpc::Status s = stub_->UpdateGroup(WithToken(o.admin).get(), up, &grown);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::ListMembershipsRequest list;
+  list.set_group_id(a.id());
+  list.set_status(v1::MEMBERSHIP_STATUS_WAITLISTED);
+  v1::ListMembershipsResponse waiting;
+  ASSERT_TRUE(stub_->ListMemberships(WithToken(o.admin).get(), list, &waiting).ok());
+  ASSERT_EQ(waiting.memberships_size(), 1);
+  EXPECT_EQ(waiting.memberships(0).client_id(), ben.id());
+  EXPECT_EQ(waiting.memberships(0).waitlist_position(), 1);
+
+  // Once Ben leaves B, the next freed seat can go to him.
+  Discharge(o.admin, b.id(), ben.id(), "2030-01-10");
+  out = Discharge(o.admin, a.id(), cy.id(), "2030-01-17");
+  ASSERT_TRUE(out.has_promoted());
+  EXPECT_EQ(out.promoted().client_id(), ben.id());
+  EXPECT_EQ(out.promoted().start_date(), "2030-01-18");
+}
+
 TEST_F(EnrollmentTest, EnrolledClientsCannotBeDoubleBooked) {
   Org o = NewOrg();
   v1::Group a = NewGroup(o, {.weekdays = {1, 3}, .facilitators = {o.staff.id()}, .room = o.room.id(), .name = "A"});

@@ -130,8 +130,9 @@ v1::DischargeClientResponse ScheduleStore::DischargeClient(const auth::Caller& c
         if (was_active) {
           const int active = tx.exec_prepared1("mem_count_active", req.group_id())[0].as<int>();
           if (active < g.group.max_size()) {
-            auto next = tx.exec_prepared("mem_promote_first", req.group_id(), domain::FormatDate(end + 1));
-            if (!next.empty()) *resp.mutable_promoted() = LoadMembership(tx, next[0][0].c_str());
+            if (auto next = rows::PromoteNextWaitlisted(tx, caller.org, g, end + 1)) {
+              *resp.mutable_promoted() = LoadMembership(tx, *next);
+            }
           }
         }
         return resp;

@@ -54,12 +54,11 @@ rows::ConflictCheck ScheduleCheck(pqxx::work& tx, const std::string& org, const 
 }
 
 // Seats waitlisted members in waitlist order while the group has room.
-int PromoteWaitlisted(pqxx::work& tx, const std::string& group_id, int max_size, absl::CivilDay first_day) {
+int PromoteWaitlisted(pqxx::work& tx, const std::string& org, const rows::GroupRecord& group,
+                      absl::CivilDay first_day) {
   int promoted = 0;
-  int active = tx.exec_prepared1("mem_count_active", group_id)[0].as<int>();
-  while (active < max_size) {
-    auto next = tx.exec_prepared("mem_promote_first", group_id, domain::FormatDate(first_day));
-    if (next.empty()) break;
+  int active = tx.exec_prepared1("mem_count_active", group.group.id())[0].as<int>();
+  while (active < group.group.max_size() && rows::PromoteNextWaitlisted(tx, org, group, first_day)) {
     ++active;
     ++promoted;
   }
@@ -234,7 +233,7 @@ v1::Group ScheduleStore::UpdateGroup(const auth::Caller& caller, const std::stri
         rows::ConflictCheck check = ScheduleCheck(tx, caller.org, updated, today);
         check.clients = rows::EnrolledClients(tx, id, check.from);
         rows::RejectConflicts(tx, caller.org, check, metrics_);
-        if (next.max_size() > rec.group.max_size()) promoted = PromoteWaitlisted(tx, id, next.max_size(), today);
+        if (next.max_size() > rec.group.max_size()) promoted = PromoteWaitlisted(tx, caller.org, updated, today);
         return updated.group;
       },
       [&](const v1::Group&) {

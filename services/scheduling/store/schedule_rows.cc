@@ -121,6 +121,12 @@ void Prepare(db::Pool& pool) {
   pool.Prepare("enrolled_clients",
                "SELECT client_id, start_date::text, coalesce(end_date::text, '') FROM memberships "
                "WHERE group_id = $1 AND seated AND status <> 2 AND (end_date IS NULL OR end_date >= $2::date)");
+  pool.Prepare("mem_waitlist",
+               "SELECT id, client_id, start_date::text FROM memberships WHERE group_id = $1 AND status = 2 "
+               "ORDER BY seq FOR UPDATE");
+  pool.Prepare("mem_promote",
+               "UPDATE memberships SET status = 1, seated = true, start_date = greatest(start_date, $2::date), "
+               "update_time = now() WHERE id = $1");
   pool.Prepare("client_other_memberships",
                "SELECT group_id, start_date::text, coalesce(end_date::text, '') FROM memberships "
                "WHERE org_id = $1 AND client_id = $2 AND seated AND status <> 2 AND group_id <> $3 "
@@ -380,6 +386,29 @@ void RejectConflicts(pqxx::work& tx, const std::string& org, const ConflictCheck
   }
   errors::Throw(errors::FailedPrecondition(
       "the change would double-book " + std::to_string(conflicts.size()) + " session(s)", violations));
+}
+
+std::optional<std::string> PromoteNextWaitlisted(pqxx::work& tx, const std::string& org,
+                                                 const GroupRecord& group, absl::CivilDay first_day) {
+  const absl::CivilDay today = domain::TodayIn(group.series.tz);
+  for (const auto& r : tx.exec_prepared("mem_waitlist", group.group.id())) {
+    const std::string client_id = r[1].c_str();
+    ConflictCheck check;
+    check.from = std::max({first_day, *domain::ParseDate(r[2].c_str()), today});
+    check.to = domain::ConflictHorizonEnd(check.from, group.series.ends_on);
+    check.own_group_id = group.group.id();
+    check.check_resources = false;
+    for (auto& s : LoadSlots(tx, org, {{group.group.id(), group}}, check.from, check.to)) {
+      if (s.local_date >= check.from && s.local_date <= check.to) check.candidates.push_back(std::move(s));
+    }
+    // The client's lock, as an enrollment elsewhere takes it: neither can
+    // seat the client at the same hours while the other is deciding.
+    tx.exec_prepared("advisory_lock", org + "|client|" + client_id);
+    if (!ClientConflicts(tx, org, check, {client_id, check.from, std::nullopt}).empty()) continue;
+    tx.exec_prepared("mem_promote", r[0].c_str(), domain::FormatDate(first_day));
+    return std::string(r[0].c_str());
+  }
+  return std::nullopt;
 }
 
 }  // namespace iop::scheduling::store::rows

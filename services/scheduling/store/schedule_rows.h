@@ -98,4 +98,11 @@ std::vector<ClientWindow> EnrolledClients(pqxx::work& tx, const std::string& gro
 void RejectConflicts(pqxx::work& tx, const std::string& org, const ConflictCheck& check,
                      SchedulingMetrics& metrics);
 
+// Seats the first waitlisted member of `group` (waitlist order) whose seat
+// from `first_day` on would not double-book the client: a client may have
+// taken a seat elsewhere at the same hours while waiting, and stays on the
+// waitlist then. Returns the promoted membership's id, if any.
+std::optional<std::string> PromoteNextWaitlisted(pqxx::work& tx, const std::string& org,
+                                                 const GroupRecord& group, absl::CivilDay first_day);
+
 }  // namespace iop::scheduling::store::rows

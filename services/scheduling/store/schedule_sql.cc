@@ -94,10 +94,6 @@ void ScheduleStore::Prepare() {
             "INSERT INTO memberships (org_id, group_id, client_id, status, start_date, seated) "
             "VALUES ($1, $2, $3, $4, $5::date, $6) RETURNING id");
   p.Prepare("mem_count_active", "SELECT count(*) FROM memberships WHERE group_id = $1 AND status = 1");
-  p.Prepare("mem_promote_first",
-            "UPDATE memberships SET status = 1, seated = true, start_date = greatest(start_date, $2::date), "
-            "update_time = now() WHERE id = (SELECT id FROM memberships WHERE group_id = $1 AND status = 2 "
-            "ORDER BY seq LIMIT 1) RETURNING id");
   p.Prepare("mem_discharge",
             "UPDATE memberships SET status = 3, end_date = $2::date, discharge_reason = $3, "
             "discharge_type = $4, update_time = now() WHERE id = $1");
