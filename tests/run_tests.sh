@@ -18,6 +18,13 @@ repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo_root"
 
 build_dir=${IOP_BUILD_DIR:-build}
+# Everything started below (suite, partner client, deploy checks) runs the
+# binaries of this build, also when an outer IOP_BIN_DIR names another one.
+case "$build_dir" in
+  /*) IOP_BIN_DIR=$build_dir/bin ;;
+  *) IOP_BIN_DIR=$repo_root/$build_dir/bin ;;
+esac
+export IOP_BUILD_DIR=$build_dir IOP_BIN_DIR
 jobs=${IOP_JOBS:-2}
 test_timeout=${IOP_TEST_TIMEOUT:-900}
 stack=$repo_root/deploy/local/stack.sh

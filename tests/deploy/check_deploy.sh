@@ -241,6 +241,10 @@ mapfile -t runtime_packages < <(sed -n '/AS runtime/,$p' "$dockerfile" | sed -n 
   sed 's/[[:space:]\\]\+/\n/g' | grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vE '^(apt-get|install|rm|no|y)$' | sort -u)
 if [ -z "$binaries" ]; then
   skip "runtime libraries: no built binaries in ${IOP_BIN_DIR:-build/bin}"
+# shellcheck disable=SC2086  # one argument per binary
+elif grep -qE 'lib(asan|ubsan)\.so' <<<"$(ldd $binaries 2>/dev/null)"; then
+  # make test-sanitize: these binaries are not what an image ships.
+  skip "runtime libraries: the binaries are a sanitizer build"
 elif ! closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
   --no-breaks --no-replaces --no-enhances "${runtime_packages[@]}" 2>/dev/null | grep -E '^[a-z0-9]' | sed 's/:.*//' | sort -u) ||
   [ -z "$closure" ]; then
