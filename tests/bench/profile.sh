@@ -12,6 +12,8 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo"
 # shellcheck source=tests/bench/lib.sh
 source tests/bench/lib.sh
+# shellcheck source=deploy/local/ports.sh
+source deploy/local/ports.sh
 bin="$repo/${IOP_BUILD_DIR:-build}/bin"
 calls=${1:-5000}
 work=$(mktemp -d /tmp/iop-profile.XXXXXX)
@@ -28,8 +30,8 @@ eval "$(deploy/local/stack.sh env --test --dir "$work/stack")"
 IOP_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export IOP_JWT_SECRET
 psql -q -X -h 127.0.0.1 -p "$IOP_LOCAL_PG_PORT" -U postgres -d postgres -c "CREATE DATABASE iop_scheduling"
-port=$((40000 + RANDOM % 5000))
-IOP_GRPC_ADDR=127.0.0.1:$port IOP_METRICS_ADDR=127.0.0.1:$((port + 1)) \
+port=$(free_port)
+IOP_GRPC_ADDR=127.0.0.1:$port IOP_METRICS_ADDR=127.0.0.1:$(free_port "$port") \
   IOP_DATABASE_URL="postgresql://postgres@127.0.0.1:$IOP_LOCAL_PG_PORT/iop_scheduling" \
   IOP_REDIS_URL=$IOP_TEST_REDIS_URL IOP_LOG_LEVEL=warn \
   valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" --dump-instr=no \
