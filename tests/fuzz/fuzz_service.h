@@ -25,6 +25,22 @@ namespace iop::fuzz {
 template <class App>
 class ServiceFuzzer {
  public:
+  // The one service of the run. libFuzzer (and the corpus driver) end the
+  // run with exit(); the service is shut down from an atexit handler, which
+  // runs before the library globals are destroyed. Left running, its health
+  // probe queried PostgreSQL while exit() was freeing libpqxx's globals.
+  static ServiceFuzzer& Instance(const char* name, const google::protobuf::ServiceDescriptor* service) {
+    static ServiceFuzzer* instance = nullptr;
+    if (instance == nullptr) {
+      instance = new ServiceFuzzer(name, service);
+      std::atexit([] {
+        delete instance;
+        instance = nullptr;
+      });
+    }
+    return *instance;
+  }
+
   ServiceFuzzer(const char* name, const google::protobuf::ServiceDescriptor* service)
       : service_(name),
         token_(testing::Token("fuzz-org", "admin")),
