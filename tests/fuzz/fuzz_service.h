@@ -3,11 +3,13 @@
 // Input layout: byte 0 picks the method (modulo the number of unary methods),
 // the rest is the serialized request as it would arrive on the wire.
 //
-// A crash, a sanitizer report, a hang (deadline) or an INTERNAL/UNKNOWN
-// answer is a finding: bad input must get a clear status, never a fault.
+// A crash, a sanitizer report, a hang (deadline), an INTERNAL/UNKNOWN answer
+// or an audit record that could not be written is a finding: bad input must
+// get a clear status, never a fault, and every call leaves its audit record.
 #pragma once
 
 #include <google/protobuf/descriptor.h>
+#include <prometheus/counter.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -23,8 +25,31 @@ namespace iop::fuzz {
 template <class App>
 class ServiceFuzzer {
  public:
+  // The one service of the run. libFuzzer (and the corpus driver) end the
+  // run with exit(); the service is shut down from an atexit handler, which
+  // runs before the library globals are destroyed. Left running, its health
+  // probe queried PostgreSQL while exit() was freeing libpqxx's globals.
+  static ServiceFuzzer& Instance(const char* name, const google::protobuf::ServiceDescriptor* service) {
+    static ServiceFuzzer* instance = nullptr;
+    if (instance == nullptr) {
+      instance = new ServiceFuzzer(name, service);
+      std::atexit([] {
+        delete instance;
+        instance = nullptr;
+      });
+    }
+    return *instance;
+  }
+
   ServiceFuzzer(const char* name, const google::protobuf::ServiceDescriptor* service)
-      : service_(name), token_(testing::Token("fuzz-org", "admin")) {
+      : service_(name),
+        token_(testing::Token("fuzz-org", "admin")),
+        // The registry merges same-named families: this is AuditLog's counter.
+        audit_failures_(prometheus::BuildCounter()
+                            .Name("iop_audit_write_failures_total")
+                            .Help("Audit events that could not be written")
+                            .Register(service_.app().runtime().metrics().registry())
+                            .Add({})) {
     for (int i = 0; i < service->method_count(); ++i) {
       const auto* m = service->method(i);
       if (!m->client_streaming() && !m->server_streaming()) {
@@ -42,6 +67,7 @@ class ServiceFuzzer {
     context.AddMetadata("authorization", "Bearer " + token_);
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     std::string response;
+    const double audit_failures_before = audit_failures_.Value();
     grpc::Status status = client::RawUnaryCall(channel_, &context, method, request, &response);
     switch (status.error_code()) {
       case grpc::StatusCode::INTERNAL:
@@ -53,6 +79,12 @@ class ServiceFuzzer {
       default:
         break;
     }
+    // The audit record is written before the answer is sent.
+    if (audit_failures_.Value() != audit_failures_before) {
+      std::fprintf(stderr, "finding: %s answered %d but its audit record was not written\n",
+                   method.c_str(), static_cast<int>(status.error_code()));
+      std::abort();
+    }
   }
 
   const std::vector<std::string>& methods() const { return methods_; }
@@ -60,6 +92,7 @@ class ServiceFuzzer {
  private:
   testing::InProcess<App> service_;
   std::string token_;
+  prometheus::Counter& audit_failures_;
   std::vector<std::string> methods_;
   std::shared_ptr<grpc::Channel> channel_;
 };

@@ -3,7 +3,8 @@
 # build-fuzz/, starts a private PostgreSQL + Redis, and fuzzes every service
 # for IOP_FUZZ_SECONDS (default 60) each, starting from the committed seeds.
 # New interesting inputs go to build-fuzz/corpus/<service>; a crash, a leak,
-# a hang or an INTERNAL answer stops the run with the input saved.
+# a hang, undefined behaviour, an INTERNAL answer or an unwritten audit
+# record stops the run with the input saved.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo"
@@ -22,6 +23,9 @@ trap 'deploy/local/stack.sh stop --dir "$work/stack" >/dev/null 2>&1 || true; rm
 deploy/local/stack.sh start --test --dir "$work/stack" >/dev/null
 eval "$(deploy/local/stack.sh env --test --dir "$work/stack")"
 export IOP_TEST_DATABASE_URL IOP_TEST_REDIS_URL
+# UBSan only prints and carries on by default; undefined behaviour is a
+# finding like a crash, with the input saved.
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 status=0
 for target in "$build"/fuzz/fuzz_*; do

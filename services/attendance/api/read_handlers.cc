@@ -7,6 +7,7 @@
 
 #include "attendance/api/attendance_api.h"
 #include "attendance/api/helpers.h"
+#include "common/nul_check.h"
 
 namespace iop::attendance::api {
 namespace {
@@ -35,6 +36,7 @@ ServerUnaryReactor* AttendanceApi::GetSessionAttendance(CallbackServerContext* c
                                                         const v1::GetSessionAttendanceRequest* req,
                                                         v1::GetSessionAttendanceResponse* resp) {
   return runner_.Unary(ctx, {"GetSessionAttendance", Permission::kAttendanceRead, true}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     errors::Validator v;
     CheckId(v, "session_id", req->session_id());
     v.ThrowIfInvalid();
@@ -77,6 +79,7 @@ ServerUnaryReactor* AttendanceApi::GetAttendanceHistory(CallbackServerContext* c
                                                         const v1::GetAttendanceHistoryRequest* req,
                                                         v1::GetAttendanceHistoryResponse* resp) {
   return runner_.Unary(ctx, {"GetAttendanceHistory", Permission::kAttendanceRecord, true}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     errors::Validator v;
     CheckId(v, "session_id", req->session_id());
     CheckId(v, "client_id", req->client_id());
@@ -97,6 +100,7 @@ ServerUnaryReactor* AttendanceApi::GetClientAttendance(CallbackServerContext* ct
                                                        const v1::GetClientAttendanceRequest* req,
                                                        v1::GetClientAttendanceResponse* resp) {
   return runner_.Unary(ctx, {"GetClientAttendance", Permission::kAttendanceRead, true}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     errors::Validator v;
     CheckId(v, "client_id", req->client_id());
     absl::CivilDay first, last;

@@ -5,6 +5,7 @@
 #include "attendance/api/attendance_api.h"
 #include "attendance/api/helpers.h"
 #include "attendance/domain/alerts.h"
+#include "common/nul_check.h"
 #include "common/paging.h"
 
 namespace iop::attendance::api {
@@ -22,6 +23,7 @@ ServerUnaryReactor* AttendanceApi::GetGroupAttendanceStats(CallbackServerContext
                                                            const v1::GetGroupAttendanceStatsRequest* req,
                                                            v1::GetGroupAttendanceStatsResponse* resp) {
   return runner_.Unary(ctx, {"GetGroupAttendanceStats", Permission::kAttendanceRead, true}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     errors::Validator v;
     CheckId(v, "group_id", req->group_id());
     absl::CivilDay first, last;
@@ -85,6 +87,7 @@ ServerUnaryReactor* AttendanceApi::ListAttendanceAlerts(CallbackServerContext* c
                                                         const v1::ListAttendanceAlertsRequest* req,
                                                         v1::ListAttendanceAlertsResponse* resp) {
   return runner_.Unary(ctx, {"ListAttendanceAlerts", Permission::kAttendanceRead, true}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     errors::Validator v;
     absl::CivilDay on_date;
     const bool fixed_date = !req->on_date().empty();

@@ -4,6 +4,7 @@
 #include "attendance/api/helpers.h"
 #include "attendance/api/watch_reactor.h"
 #include "common/audit_rpc.h"
+#include "common/nul_check.h"
 
 namespace iop::attendance::api {
 
@@ -21,6 +22,7 @@ grpc::ServerWriteReactor<v1::AttendanceEvent>* AttendanceApi::WatchSessionAttend
     grpc::Status status = runner_.Run(
         ctx, {"WatchSessionAttendance", Permission::kAttendanceRead, /*client_data=*/true},
         [&](Call& call) {
+          errors::RejectNul(*req);
           errors::Validator v;
           CheckId(v, "session_id", req->session_id());
           v.ThrowIfInvalid();
@@ -42,6 +44,7 @@ ServerUnaryReactor* AttendanceApi::ListAuditEvents(CallbackServerContext* ctx,
                                                    const iop::common::v1::ListAuditEventsRequest* req,
                                                    iop::common::v1::ListAuditEventsResponse* resp) {
   return runner_.Unary(ctx, {"ListAuditEvents", Permission::kAuditRead, /*client_data=*/true}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     *resp = audit::ListAuditEvents(audit_, call.caller(), *req);
   });
 }

@@ -1,5 +1,6 @@
 // Handlers of assessments, client progress and cohort outcomes.
 #include "absl/time/clock.h"
+#include "common/nul_check.h"
 #include "common/sql.h"
 #include "outcomes/api/outcomes_api.h"
 #include "outcomes/api/validation.h"
@@ -30,6 +31,7 @@ std::vector<store::NewAlert> AlertsFor(const domain::Instrument& instrument, con
 ServerUnaryReactor* OutcomesApi::SubmitAssessment(CallbackServerContext* ctx, const v1::SubmitAssessmentRequest* req,
                                                   v1::Assessment* resp) {
   return runner_.Unary(ctx, {"SubmitAssessment", Permission::kOutcomesSubmit, true}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     errors::Validator v;
     CheckId(v, "client_id", req->client_id());
     v.Require(!req->instrument_code().empty(), "instrument_code", "is required");
@@ -82,6 +84,7 @@ ServerUnaryReactor* OutcomesApi::SubmitAssessment(CallbackServerContext* ctx, co
 ServerUnaryReactor* OutcomesApi::GetAssessment(CallbackServerContext* ctx, const v1::GetAssessmentRequest* req,
                                                v1::Assessment* resp) {
   return runner_.Unary(ctx, {"GetAssessment", Permission::kOutcomesRead, true}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     errors::Validator v;
     CheckId(v, "id", req->id());
     v.ThrowIfInvalid();
@@ -95,6 +98,7 @@ ServerUnaryReactor* OutcomesApi::GetClientProgress(CallbackServerContext* ctx,
                                                    const v1::GetClientProgressRequest* req,
                                                    v1::GetClientProgressResponse* resp) {
   return runner_.Unary(ctx, {"GetClientProgress", Permission::kOutcomesRead, true}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     errors::Validator v;
     CheckId(v, "client_id", req->client_id());
     v.Require(!req->instrument_code().empty(), "instrument_code", "is required");
@@ -124,6 +128,7 @@ ServerUnaryReactor* OutcomesApi::GetCohortOutcomes(CallbackServerContext* ctx,
                                                    const v1::GetCohortOutcomesRequest* req,
                                                    v1::GetCohortOutcomesResponse* resp) {
   return runner_.Unary(ctx, {"GetCohortOutcomes", Permission::kOutcomesRead, true}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     using R = v1::GetCohortOutcomesRequest;
     call.Touch(req->group_id());
     call.Touch(req->program_id());

@@ -1,4 +1,5 @@
 // Handlers of risk alerts and group readiness.
+#include "common/nul_check.h"
 #include "outcomes/api/outcomes_api.h"
 #include "outcomes/api/validation.h"
 
@@ -10,6 +11,7 @@ using server::Call;
 ServerUnaryReactor* OutcomesApi::ListRiskAlerts(CallbackServerContext* ctx, const v1::ListRiskAlertsRequest* req,
                                                 v1::ListRiskAlertsResponse* resp) {
   return runner_.Unary(ctx, {"ListRiskAlerts", Permission::kOutcomesRead, true}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     call.Touch(req->client_id());
     errors::Validator v;
     v.Require(req->client_id().size() <= kMaxIdLength, "client_id", "must be at most 128 bytes");
@@ -34,6 +36,7 @@ ServerUnaryReactor* OutcomesApi::ListRiskAlerts(CallbackServerContext* ctx, cons
 ServerUnaryReactor* OutcomesApi::AcknowledgeRiskAlert(CallbackServerContext* ctx,
                                                       const v1::AcknowledgeRiskAlertRequest* req, v1::RiskAlert* resp) {
   return runner_.Unary(ctx, {"AcknowledgeRiskAlert", Permission::kOutcomesManage, true}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     errors::Validator v;
     CheckId(v, "id", req->id());
     v.Require(Utf8Length(req->note()) <= kMaxNoteCharacters, "note", "must be at most 2000 characters");
@@ -51,6 +54,7 @@ ServerUnaryReactor* OutcomesApi::AssessGroupReadiness(CallbackServerContext* ctx
                                                       const v1::AssessGroupReadinessRequest* req,
                                                       v1::AssessGroupReadinessResponse* resp) {
   return runner_.Unary(ctx, {"AssessGroupReadiness", Permission::kOutcomesRead, true}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     errors::Validator v;
     CheckId(v, "client_id", req->client_id());
     v.ThrowIfInvalid();

@@ -1,6 +1,7 @@
 // Handlers of the directory RPCs (sites, rooms, staff, clients, programs).
 #include "common/audit_rpc.h"
 #include "common/errors.h"
+#include "common/nul_check.h"
 #include "scheduling/api/group_fields.h"
 #include "scheduling/api/scheduling_api.h"
 #include "scheduling/domain/directory.h"
@@ -39,6 +40,7 @@ v1::Program WithProgramDefaults(const v1::Program& in) {
 ServerUnaryReactor* SchedulingApi::CreateSite(CallbackServerContext* ctx,
                                               const v1::CreateSiteRequest* req, v1::Site* resp) {
   return runner_.Unary(ctx, {"CreateSite", Permission::kOrgManage}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     const v1::Site& site = req->site();
     errors::Validator v;
     domain::CheckDisplayName(v, "site.display_name", site.display_name());
@@ -59,6 +61,7 @@ ServerUnaryReactor* SchedulingApi::CreateSite(CallbackServerContext* ctx,
 ServerUnaryReactor* SchedulingApi::GetSite(CallbackServerContext* ctx, const v1::GetSiteRequest* req,
                                            v1::Site* resp) {
   return runner_.Unary(ctx, {"GetSite", Permission::kScheduleRead}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     *resp = directory_.GetSite(call.caller(), req->id());
   });
 }
@@ -67,6 +70,7 @@ ServerUnaryReactor* SchedulingApi::ListSites(CallbackServerContext* ctx,
                                              const v1::ListSitesRequest* req,
                                              v1::ListSitesResponse* resp) {
   return runner_.Unary(ctx, {"ListSites", Permission::kScheduleRead}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     auto page = directory_.ListSites(call.caller(), *req);
     for (auto& s : page.items) *resp->add_sites() = std::move(s);
     resp->set_next_page_token(page.next_page_token);
@@ -76,6 +80,7 @@ ServerUnaryReactor* SchedulingApi::ListSites(CallbackServerContext* ctx,
 ServerUnaryReactor* SchedulingApi::CreateRoom(CallbackServerContext* ctx,
                                               const v1::CreateRoomRequest* req, v1::Room* resp) {
   return runner_.Unary(ctx, {"CreateRoom", Permission::kOrgManage}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     const v1::Room& room = req->room();
     errors::Validator v;
     v.Require(!room.site_id().empty(), "room.site_id", "is required");
@@ -96,6 +101,7 @@ ServerUnaryReactor* SchedulingApi::CreateRoom(CallbackServerContext* ctx,
 ServerUnaryReactor* SchedulingApi::GetRoom(CallbackServerContext* ctx, const v1::GetRoomRequest* req,
                                            v1::Room* resp) {
   return runner_.Unary(ctx, {"GetRoom", Permission::kScheduleRead}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     *resp = directory_.GetRoom(call.caller(), req->id());
   });
 }
@@ -104,6 +110,7 @@ ServerUnaryReactor* SchedulingApi::ListRooms(CallbackServerContext* ctx,
                                              const v1::ListRoomsRequest* req,
                                              v1::ListRoomsResponse* resp) {
   return runner_.Unary(ctx, {"ListRooms", Permission::kScheduleRead}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     auto page = directory_.ListRooms(call.caller(), *req);
     for (auto& r : page.items) *resp->add_rooms() = std::move(r);
     resp->set_next_page_token(page.next_page_token);
@@ -113,6 +120,7 @@ ServerUnaryReactor* SchedulingApi::ListRooms(CallbackServerContext* ctx,
 ServerUnaryReactor* SchedulingApi::CreateStaff(CallbackServerContext* ctx,
                                                const v1::CreateStaffRequest* req, v1::Staff* resp) {
   return runner_.Unary(ctx, {"CreateStaff", Permission::kOrgManage}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     const v1::Staff& staff = req->staff();
     errors::Validator v;
     domain::CheckDisplayName(v, "staff.display_name", staff.display_name());
@@ -135,6 +143,7 @@ ServerUnaryReactor* SchedulingApi::CreateStaff(CallbackServerContext* ctx,
 ServerUnaryReactor* SchedulingApi::GetStaff(CallbackServerContext* ctx,
                                             const v1::GetStaffRequest* req, v1::Staff* resp) {
   return runner_.Unary(ctx, {"GetStaff", Permission::kScheduleRead}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     *resp = directory_.GetStaff(call.caller(), req->id());
   });
 }
@@ -143,6 +152,7 @@ ServerUnaryReactor* SchedulingApi::ListStaff(CallbackServerContext* ctx,
                                              const v1::ListStaffRequest* req,
                                              v1::ListStaffResponse* resp) {
   return runner_.Unary(ctx, {"ListStaff", Permission::kScheduleRead}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     auto page = directory_.ListStaff(call.caller(), *req);
     for (auto& s : page.items) *resp->add_staff() = std::move(s);
     resp->set_next_page_token(page.next_page_token);
@@ -154,6 +164,7 @@ ServerUnaryReactor* SchedulingApi::CreateClient(CallbackServerContext* ctx,
                                                 v1::Client* resp) {
   return runner_.Unary(
       ctx, {"CreateClient", Permission::kClientWrite, /*client_data=*/true}, [=, this](Call& call) {
+        errors::RejectNul(*req);
         v1::Client client = req->client();
         errors::Validator v;
         domain::CheckDisplayName(v, "client.display_name", client.display_name());
@@ -174,6 +185,7 @@ ServerUnaryReactor* SchedulingApi::CreateClient(CallbackServerContext* ctx,
 ServerUnaryReactor* SchedulingApi::GetClient(CallbackServerContext* ctx,
                                              const v1::GetClientRequest* req, v1::Client* resp) {
   return runner_.Unary(ctx, {"GetClient", Permission::kClientRead, true}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     call.Touch(req->id());
     *resp = directory_.GetClient(call.caller(), req->id());
   });
@@ -183,6 +195,7 @@ ServerUnaryReactor* SchedulingApi::ListClients(CallbackServerContext* ctx,
                                                const v1::ListClientsRequest* req,
                                                v1::ListClientsResponse* resp) {
   return runner_.Unary(ctx, {"ListClients", Permission::kClientRead, true}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     auto page = directory_.ListClients(call.caller(), *req);
     for (auto& c : page.items) {
       call.Touch(c.id());
@@ -196,6 +209,7 @@ ServerUnaryReactor* SchedulingApi::CreateProgram(CallbackServerContext* ctx,
                                                  const v1::CreateProgramRequest* req,
                                                  v1::Program* resp) {
   return runner_.Unary(ctx, {"CreateProgram", Permission::kOrgManage}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     errors::Validator v;
     const v1::Program& in = req->program();
     v.Require(!in.site_id().empty(), "program.site_id", "is required");
@@ -218,6 +232,7 @@ ServerUnaryReactor* SchedulingApi::CreateProgram(CallbackServerContext* ctx,
 ServerUnaryReactor* SchedulingApi::GetProgram(CallbackServerContext* ctx,
                                               const v1::GetProgramRequest* req, v1::Program* resp) {
   return runner_.Unary(ctx, {"GetProgram", Permission::kScheduleRead}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     *resp = directory_.GetProgram(call.caller(), req->id());
   });
 }
@@ -226,6 +241,7 @@ ServerUnaryReactor* SchedulingApi::ListPrograms(CallbackServerContext* ctx,
                                                 const v1::ListProgramsRequest* req,
                                                 v1::ListProgramsResponse* resp) {
   return runner_.Unary(ctx, {"ListPrograms", Permission::kScheduleRead}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     auto page = directory_.ListPrograms(call.caller(), *req);
     for (auto& p : page.items) *resp->add_programs() = std::move(p);
     resp->set_next_page_token(page.next_page_token);
@@ -236,6 +252,7 @@ ServerUnaryReactor* SchedulingApi::ListAuditEvents(
     CallbackServerContext* ctx, const iop::common::v1::ListAuditEventsRequest* req,
     iop::common::v1::ListAuditEventsResponse* resp) {
   return runner_.Unary(ctx, {"ListAuditEvents", Permission::kAuditRead, /*client_data=*/true}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     *resp = audit::ListAuditEvents(audit_, call.caller(), *req);
   });
 }

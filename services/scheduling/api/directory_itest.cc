@@ -354,5 +354,33 @@ TEST_F(DirectoryTest, ClientReadsAreAuditedAndAuditorsReadTheLog) {
   EXPECT_EQ(events.audit_events_size(), 0);
 }
 
+// libpq ends a text parameter at its first NUL byte, so "<id>\0x" would read
+// the client "<id>", and the audit insert would refuse the NUL: a read of
+// client data with no audit record.
+TEST_F(DirectoryTest, IdsWithNulCharactersAreRefusedAndTheRefusalIsAudited) {
+  std::string org = NewOrg();
+  std::string admin = Token(org, "admin");
+  v1::CreateClientRequest req;
+  req.mutable_client()->set_display_name("Ana P.");
+  req.mutable_client()->set_age_group(v1::AGE_GROUP_ADULT);
+  v1::Client ana;
+  ASSERT_TRUE(stub_->CreateClient(WithToken(admin).get(), req, &ana).ok());
+
+  v1::GetClientRequest get;
+  get.set_id(ana.id() + std::string("\0x", 2));
+  v1::Client got;
+  grpc::Status s = stub_->GetClient(WithToken(admin).get(), get, &got);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(s.error_message(), "id: must not contain NUL characters");
+  EXPECT_TRUE(got.id().empty());
+
+  iop::common::v1::ListAuditEventsResponse events;
+  ASSERT_TRUE(stub_->ListAuditEvents(WithToken(Token(org, "auditor")).get(), {}, &events).ok());
+  ASSERT_EQ(events.audit_events_size(), 2);  // newest first: the refused read, then the create
+  EXPECT_NE(events.audit_events(0).method().find("GetClient"), std::string::npos);
+  EXPECT_EQ(events.audit_events(0).outcome(), "INVALID_ARGUMENT");
+  EXPECT_NE(events.audit_events(1).method().find("CreateClient"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace iop::scheduling

@@ -4,6 +4,7 @@
 // front_desk (the contract's "Callable by"): exactly the roles holding
 // Permission::kEnrollmentWrite, so all of those writes require it.
 #include "common/errors.h"
+#include "common/nul_check.h"
 #include "scheduling/api/group_fields.h"
 #include "scheduling/api/scheduling_api.h"
 #include "scheduling/domain/recurrence.h"
@@ -19,6 +20,7 @@ using server::Call;
 ServerUnaryReactor* SchedulingApi::UpdateProgram(CallbackServerContext* ctx, const v1::UpdateProgramRequest* req,
                                                  v1::Program* resp) {
   return runner_.Unary(ctx, {"UpdateProgram", Permission::kOrgManage}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     errors::Validator v;
     v.Require(!req->program().id().empty(), "program.id", "is required");
     CheckRequestId(v, req->request_id());
@@ -34,6 +36,7 @@ ServerUnaryReactor* SchedulingApi::UpdateProgram(CallbackServerContext* ctx, con
 ServerUnaryReactor* SchedulingApi::CreateGroup(CallbackServerContext* ctx, const v1::CreateGroupRequest* req,
                                                v1::Group* resp) {
   return runner_.Unary(ctx, {"CreateGroup", Permission::kEnrollmentWrite}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     errors::Validator v;
     CheckGroup(v, req->group(), /*creating=*/true);
     CheckRequestId(v, req->request_id());
@@ -51,6 +54,7 @@ ServerUnaryReactor* SchedulingApi::CreateGroup(CallbackServerContext* ctx, const
 ServerUnaryReactor* SchedulingApi::GetGroup(CallbackServerContext* ctx, const v1::GetGroupRequest* req,
                                             v1::Group* resp) {
   return runner_.Unary(ctx, {"GetGroup", Permission::kScheduleRead}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     *resp = schedule_.GetGroup(call.caller(), req->id());
   });
 }
@@ -58,6 +62,7 @@ ServerUnaryReactor* SchedulingApi::GetGroup(CallbackServerContext* ctx, const v1
 ServerUnaryReactor* SchedulingApi::ListGroups(CallbackServerContext* ctx, const v1::ListGroupsRequest* req,
                                               v1::ListGroupsResponse* resp) {
   return runner_.Unary(ctx, {"ListGroups", Permission::kScheduleRead}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     errors::Validator v;
     v.Require(iop::common::v1::Modality_IsValid(req->modality()), "modality", "is not a known modality");
     v.Require(v1::GroupStatus_IsValid(req->status()), "status", "is not a known group status");
@@ -71,6 +76,7 @@ ServerUnaryReactor* SchedulingApi::ListGroups(CallbackServerContext* ctx, const 
 ServerUnaryReactor* SchedulingApi::UpdateGroup(CallbackServerContext* ctx, const v1::UpdateGroupRequest* req,
                                                v1::Group* resp) {
   return runner_.Unary(ctx, {"UpdateGroup", Permission::kEnrollmentWrite}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     errors::Validator v;
     v.Require(!req->group().id().empty(), "group.id", "is required");
     CheckRequestId(v, req->request_id());
@@ -92,6 +98,7 @@ ServerUnaryReactor* SchedulingApi::UpdateGroup(CallbackServerContext* ctx, const
 ServerUnaryReactor* SchedulingApi::CloseGroup(CallbackServerContext* ctx, const v1::CloseGroupRequest* req,
                                               v1::Group* resp) {
   return runner_.Unary(ctx, {"CloseGroup", Permission::kEnrollmentWrite}, [=, this](Call& call) {
+    errors::RejectNul(*req);
     errors::Validator v;
     v.Require(!req->id().empty(), "id", "is required");
     v.Require(req->end_date().empty() || domain::ParseDate(req->end_date()).has_value(), "end_date",
