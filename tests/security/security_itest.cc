@@ -10,6 +10,7 @@
 #include <iostream>
 #include <tuple>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -285,6 +286,66 @@ TEST_F(SecurityDrill, EveryCellAnswersItsCodeAndLeavesTheRightAuditRecord) {
                  for (const auto& t : tables_) n += t.rows.size();
                  return n;
                }() << " RPCs; known gaps hit: " << gaps_seen.size() << "\n";
+}
+
+namespace {
+
+// A singular string field of `m` (or of a message inside it), preferring one
+// that holds something; its path goes to `path`.
+using Poisonable = std::pair<google::protobuf::Message*, const google::protobuf::FieldDescriptor*>;
+std::optional<Poisonable> StringFieldToPoison(google::protobuf::Message& m, std::string& path, int depth = 0) {
+  using google::protobuf::FieldDescriptor;
+  const auto* d = m.GetDescriptor();
+  const auto* r = m.GetReflection();
+  const FieldDescriptor* empty = nullptr;
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    if (f->is_repeated() || f->type() != FieldDescriptor::TYPE_STRING) continue;
+    if (!r->GetString(m, f).empty()) {
+      path = f->name();
+      return Poisonable{&m, f};
+    }
+    if (empty == nullptr) empty = f;
+  }
+  for (int i = 0; i < d->field_count() && depth < 2; ++i) {
+    const FieldDescriptor* f = d->field(i);
+    if (f->is_repeated() || f->type() != FieldDescriptor::TYPE_MESSAGE || !r->HasField(m, f)) continue;
+    std::string inner;
+    if (auto found = StringFieldToPoison(*r->MutableMessage(&m, f), inner, depth + 1)) {
+      path = f->name() + "." + inner;
+      return found;
+    }
+  }
+  if (empty == nullptr) return std::nullopt;
+  path = empty->name();
+  return Poisonable{&m, empty};
+}
+
+}  // namespace
+
+// PostgreSQL text cannot hold a NUL and libpq would cut the value there, so
+// "<id>\0x" must never read or write "<id>": every RPC refuses the request,
+// naming the field, whatever the handler does with it.
+TEST_F(SecurityDrill, EveryRpcRefusesANulInsideAStringNamingTheField) {
+  int probed = 0;
+  for (const auto& t : tables_) {
+    for (const auto& row : t.rows) {
+      std::unique_ptr<google::protobuf::Message> request(RequestFor(t, row, Target::kHome).New());
+      request->CopyFrom(RequestFor(t, row, Target::kHome));
+      std::string path;
+      auto field = StringFieldToPoison(*request, path);
+      if (!field) continue;  // nothing textual to send
+      auto [holder, f] = *field;
+      holder->GetReflection()->SetString(holder, f, holder->GetReflection()->GetString(*holder, f) + std::string("\0x", 2));
+      grpc::Status s = Invoke(t, row, *request, testing::Token(world_->org_a, "admin", {}, "nul-probe"));
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+          << t.short_name << "/" << row.method << " with a NUL in " << path << ": " << s.error_message();
+      EXPECT_NE(s.error_message().find(path.substr(path.rfind('.') + 1)), std::string::npos)
+          << t.short_name << "/" << row.method << ": the error names no field: " << s.error_message();
+      ++probed;
+    }
+  }
+  EXPECT_GT(probed, 60) << "nearly every RPC takes a string";
 }
 
 // A retried write returns its stored first result; that replay must not hand
