@@ -17,7 +17,8 @@
 
 namespace iop::scheduling {
 
-namespace v1 = ::iop::scheduling::v1;
+// `v1` here is iop::scheduling::v1 itself (an alias of the same name would be
+// a redefinition, which clang refuses).
 using testing::Token;
 using testing::WithToken;
 
