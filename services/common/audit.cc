@@ -61,10 +61,9 @@ CallAudit::~CallAudit() { current_call = previous_; }
 
 CallAudit* CallAudit::Current() { return current_call; }
 
-void CallAudit::WriteWithin(pqxx::transaction_base& tx, const std::vector<std::string>& more_ids) {
-  if (committed_) return;
+AuditEvent CallAudit::Event(std::string outcome, const std::vector<std::string>& more_ids) const {
   AuditEvent event = base_;
-  event.outcome = "OK";
+  event.outcome = std::move(outcome);
   event.detail = detail_;
   event.resource_ids = touched_;
   for (const auto& id : more_ids) {
@@ -73,7 +72,12 @@ void CallAudit::WriteWithin(pqxx::transaction_base& tx, const std::vector<std::s
       event.resource_ids.push_back(id);
     }
   }
-  InsertEvent(tx, event);
+  return event;
+}
+
+void CallAudit::WriteWithin(pqxx::transaction_base& tx, const std::vector<std::string>& more_ids) {
+  if (committed_) return;
+  InsertEvent(tx, Event("OK", more_ids));
   written_ = true;
 }
 

@@ -104,6 +104,8 @@ class CallAudit {
   // the call plus `more_ids` (the ids of what the write returned). Nothing
   // once an earlier transaction of this call committed the event.
   void WriteWithin(pqxx::transaction_base& tx, const std::vector<std::string>& more_ids);
+  // The call's event as it stands: its ids so far plus `more_ids`.
+  AuditEvent Event(std::string outcome, const std::vector<std::string>& more_ids = {}) const;
   // The transaction that last ran WriteWithin has committed.
   void Committed() { committed_ = written_; }
   bool committed() const { return committed_; }

@@ -30,15 +30,14 @@ grpc::Status CallRunner::Run(grpc::CallbackServerContext* context, const CallSpe
     return errors::Unauthenticated(e.message);
   }
   Call call(caller, context, std::string(Metadata(context, "authorization")));
-  const bool audited = spec.client_data && audit_ != nullptr;
-  std::string audit_method = "/" + service_ + "/" + spec.method;
-  // A write of this call carries the audit event into its own transaction;
-  // see audit::CallAudit. Uninstalled when this block ends.
-  std::optional<audit::CallAudit> in_write;
-  if (audited) {
-    in_write.emplace(audit::AuditEvent{.org = caller.org, .subject = caller.subject,
-                                       .roles = caller.RoleNames(), .method = audit_method},
-                     call.resource_ids(), call.audit_detail());
+  // The call's audit event; a write of this call carries it into its own
+  // transaction (see audit::CallAudit). Uninstalled when this block ends.
+  std::optional<audit::CallAudit> audit_event;
+  if (spec.client_data && audit_ != nullptr) {
+    audit_event.emplace(audit::AuditEvent{.org = caller.org, .subject = caller.subject,
+                                          .roles = caller.RoleNames(),
+                                          .method = "/" + service_ + "/" + spec.method},
+                        call.resource_ids(), call.audit_detail());
   }
   grpc::Status status;
   try {
@@ -70,14 +69,8 @@ grpc::Status CallRunner::Run(grpc::CallbackServerContext* context, const CallSpe
     log::Error("internal error", {{"method", spec.method}, {"error", e.what()}});
     status = errors::Internal("internal error");
   }
-  if (audited && !in_write->committed()) {
-    audit_->Record({.org = caller.org,
-                    .subject = caller.subject,
-                    .roles = caller.RoleNames(),
-                    .method = std::move(audit_method),
-                    .resource_ids = call.resource_ids(),
-                    .outcome = errors::CodeName(status.error_code()),
-                    .detail = call.audit_detail()});
+  if (audit_event && !audit_event->committed()) {
+    audit_->Record(audit_event->Event(errors::CodeName(status.error_code())));
   }
   return status;
 }
