@@ -44,35 +44,9 @@ usage() {
   sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
 }
 
-command=${1:-}
-[ -n "$command" ] || {
-  usage >&2
-  exit 2
-}
-shift
-state_dir=$repo_root/.run
-while [ $# -gt 0 ]; do
-  case $1 in
-    --dir)
-      [ $# -ge 2 ] || die "--dir needs a folder"
-      state_dir=$2
-      shift 2
-      ;;
-    --dir=*)
-      state_dir=${1#--dir=}
-      shift
-      ;;
-    -h | --help)
-      usage
-      exit 0
-      ;;
-    *) die "unknown argument: $1 (see --help)" ;;
-  esac
-done
-case $state_dir in
-  /*) ;;
-  *) state_dir=$PWD/$state_dir ;;
-esac
+# shellcheck source=deploy/local/cli.sh
+source "$repo_root/deploy/local/cli.sh"
+cli_parse 0 "$@"
 
 bin_dir=${IOP_BIN_DIR:-$repo_root/build/bin}
 timeout_s=${IOP_SERVICE_START_TIMEOUT:-60}

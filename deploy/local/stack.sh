@@ -42,40 +42,9 @@ usage() {
 }
 
 # ---------------------------------------------------------------- arguments
-command=${1:-}
-[ -n "$command" ] || {
-  usage >&2
-  exit 2
-}
-shift
-state_dir=$repo_root/.run
-test_mode=0
-while [ $# -gt 0 ]; do
-  case $1 in
-    --dir)
-      [ $# -ge 2 ] || die "--dir needs a folder"
-      state_dir=$2
-      shift 2
-      ;;
-    --dir=*)
-      state_dir=${1#--dir=}
-      shift
-      ;;
-    --test)
-      test_mode=1
-      shift
-      ;;
-    -h | --help)
-      usage
-      exit 0
-      ;;
-    *) die "unknown argument: $1 (see --help)" ;;
-  esac
-done
-case $state_dir in
-  /*) ;;
-  *) state_dir=$PWD/$state_dir ;;
-esac
+# shellcheck source=deploy/local/cli.sh
+source "$repo_root/deploy/local/cli.sh"
+cli_parse 1 "$@"
 
 timeout_s=${IOP_STACK_TIMEOUT:-60}
 state_file=$state_dir/stack.env
