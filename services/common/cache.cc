@@ -1,17 +1,28 @@
 // Stale-read safety. A write commits to PostgreSQL, then Invalidate deletes
-// the cached copies. If that DEL does not reach Redis (down, hung, error),
-// the old value would otherwise be served again once Redis answers. So:
-//   * the keys of a failed DEL are remembered (up to max_pending_invalidations;
-//     past that we only remember "flush everything under iop:<service>:",
-//     done with SCAN + DEL);
-//   * while anything is remembered, reads bypass Redis entirely and go to
-//     `load`; the first read after Redis is reachable again replays the
-//     deletes, and only when they all succeed are cached reads served again.
-// In-process races are closed too: Invalidate detaches any running load of
-// the key (later callers start a fresh one) and bumps a counter that stops a
-// load which overlapped the write from storing what it read. What remains —
-// another replica that reaches Redis while this one cannot — is bounded by
-// the TTL every key carries.
+// the cached copies. Two things could still put an old value back:
+//
+// 1. A fill racing the write. A reader that missed loads the row, then
+//    stores it; if the write's DEL reaches Redis before that SET (another
+//    connection, another replica, a slow or paused Redis processing its
+//    backlog in any order), the old value would stay until its TTL. So a
+//    miss first claims a lease in Redis ("L<token>", SET NX), loads, and
+//    stores only if its lease is still there (a compare-and-set script).
+//    The write's DEL comes after its commit, the reader's load after its
+//    lease: a DEL that can matter always removes the lease first, and the
+//    fill then stores nothing.
+// 2. A DEL that never reached Redis (down, hung, error). Its keys are
+//    remembered (up to max_pending_invalidations; past that we only remember
+//    "flush everything under iop:<service>:", done with SCAN + DEL); while
+//    anything is remembered reads bypass Redis entirely, and the first read
+//    after Redis is reachable again replays the deletes. Only when they all
+//    succeed are cached reads served again.
+//
+// In-process, Invalidate also detaches any running load of the key (later
+// callers start a fresh one) and bumps a counter that stops a load which
+// overlapped the write from storing what it read.
+//
+// Stored strings are "V<value>" or "L<token>"; anything else (a format this
+// code does not know) is treated as a miss that does not store.
 #include "common/cache.h"
 
 #include <prometheus/counter.h>
@@ -21,6 +32,7 @@
 #include <prometheus/registry.h>
 
 #include <algorithm>
+#include <random>
 #include <stdexcept>
 
 #include "common/log.h"
@@ -31,6 +43,17 @@ namespace {
 // Keys sent per DEL when replaying, and per SCAN step when flushing.
 constexpr std::size_t kDeleteBatch = 256;
 constexpr const char* kScanCount = "500";
+
+constexpr char kValueTag = 'V';
+constexpr char kLeaseTag = 'L';
+// Long enough for any load; a load that outlives its lease just does not store.
+constexpr const char* kLeaseMillis = "3000";
+
+// Stores ARGV[2] for ARGV[3] ms only while KEYS[1] still holds our lease.
+constexpr const char* kFillScript =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+    "return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end "
+    "return false";
 
 void AppendEscaped(std::string& out, std::string_view part) {
   for (char c : part) {
@@ -52,6 +75,15 @@ bool ValidServiceName(std::string_view s) {
     if (!ok) return false;
   }
   return true;
+}
+
+// Distinguishes this cache's leases from those of other processes and of
+// other Cache objects in this one.
+std::string UniqueProcessTag() {
+  std::random_device rd;
+  static std::atomic<unsigned> instance{0};
+  return std::to_string(rd()) + "." + std::to_string(rd()) + "." +
+         std::to_string(instance.fetch_add(1)) + ".";
 }
 
 }  // namespace
@@ -92,7 +124,7 @@ struct Cache::Metrics {
                    .Register(registry)),
         errors(prometheus::BuildCounter()
                    .Name("iop_cache_errors_total")
-                   .Help("Failed Redis operations by op (get, set, del, connect)")
+                   .Help("Failed Redis operations by op (get, lease, set, del, connect)")
                    .Register(registry)),
         up(prometheus::BuildGauge()
                .Name("iop_cache_up")
@@ -151,7 +183,9 @@ struct Cache::Metrics {
 };
 
 Cache::Cache(CacheOptions options, prometheus::Registry& registry)
-    : service_(options.service), max_pending_(options.max_pending_invalidations) {
+    : service_(options.service),
+      max_pending_(options.max_pending_invalidations),
+      lease_prefix_(UniqueProcessTag()) {
   if (!ValidServiceName(service_)) {
     throw std::invalid_argument("cache service name must be letters, digits, '_', '-' or '.'");
   }
@@ -198,19 +232,41 @@ std::optional<std::string> Cache::GetOrLoad(const Key& key, std::chrono::millise
 Cache::Loaded Cache::ReadThrough(const std::string& key, std::chrono::milliseconds ttl,
                                  const Loader& load, std::string_view cache_name) {
   const std::uint64_t epoch = EpochOf(key).load();
-  bool may_store = false;
+  std::string lease;  // non-empty: ours, so the loaded value may be stored
   if (ReadyForReads(cache_name)) {
     RedisResult got = Call("get", cache_name, {"GET", key});
-    if (got.ok() && got.reply.type == RedisReply::Type::kString) {
+    if (got.ok() && got.reply.type == RedisReply::Type::kString &&
+        !got.reply.str.empty() && got.reply.str[0] == kValueTag) {
+      got.reply.str.erase(0, 1);
       return {std::move(got.reply.str), true};
     }
-    may_store = got.ok() && got.reply.type == RedisReply::Type::kNil;
+    if (got.ok() && got.reply.type == RedisReply::Type::kNil) {
+      std::string token = NewLeaseToken();
+      RedisResult claim =
+          Call("lease", cache_name, {"SET", key, token, "NX", "PX", kLeaseMillis, "GET"});
+      if (claim.ok() && claim.reply.type == RedisReply::Type::kNil) {
+        lease = std::move(token);
+      } else if (claim.ok() && claim.reply.type == RedisReply::Type::kString &&
+                 !claim.reply.str.empty() && claim.reply.str[0] == kValueTag) {
+        claim.reply.str.erase(0, 1);  // filled by someone else meanwhile
+        return {std::move(claim.reply.str), true};
+      }
+    }
   }
   Loaded loaded{load(), false};
-  if (may_store && loaded.value && EpochOf(key).load() == epoch) {
-    Call("set", cache_name, {"SET", key, *loaded.value, "PX", std::to_string(ttl.count())});
+  if (!lease.empty() && loaded.value && EpochOf(key).load() == epoch) {
+    std::string stored;
+    stored.reserve(loaded.value->size() + 1);
+    stored += kValueTag;
+    stored += *loaded.value;
+    Call("set", cache_name,
+         {"EVAL", kFillScript, "1", key, lease, stored, std::to_string(ttl.count())});
   }
   return loaded;
+}
+
+std::string Cache::NewLeaseToken() {
+  return std::string(1, kLeaseTag) + lease_prefix_ + std::to_string(lease_counter_.fetch_add(1));
 }
 
 void Cache::Invalidate(const std::vector<Key>& keys) {

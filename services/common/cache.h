@@ -126,8 +126,8 @@ class Cache {
 
   // Returns the cached bytes on a hit. On a miss runs `load` once per key per
   // process however many callers miss together, stores a non-nullopt result
-  // for `ttl` (must be > 0) and returns it; nullopt ("not found") is not
-  // cached. Never fails because of Redis: when Redis errs, times out or the
+  // for `ttl` (must be > 0) unless the key was invalidated meanwhile (by any
+  // replica), and returns it; nullopt ("not found") is not cached. Never fails because of Redis: when Redis errs, times out or the
   // circuit is open, `load` answers directly. Exceptions from `load` reach
   // every caller that waited for it. `load` must not call GetOrLoad for the
   // same key. `cache_name` labels the metrics ("group", "sessions", ...).
@@ -159,9 +159,12 @@ class Cache {
   RedisResult Call(std::string_view op, std::string_view cache_name,
                    const std::vector<std::string>& argv);
   std::atomic<std::uint64_t>& EpochOf(const std::string& key);
+  std::string NewLeaseToken();
 
   const std::string service_;
   const std::size_t max_pending_;
+  const std::string lease_prefix_;
+  std::atomic<std::uint64_t> lease_counter_{0};
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<RedisClient> client_;
   SingleFlight<Loaded> flights_;

@@ -50,7 +50,8 @@ std::string UniqueService() {
   return "itest-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
 }
 
-// Reads Redis directly, to check what the cache really left there.
+// Reads Redis directly, to check what the cache really left there: the
+// value of a filled entry ("V<value>" in Redis), or the raw string.
 std::optional<std::string> RawGet(int port, const std::string& key) {
   redisContext* c = redisConnect("127.0.0.1", port);
   if (c == nullptr || c->err) throw std::runtime_error("raw connect failed");
@@ -58,6 +59,7 @@ std::optional<std::string> RawGet(int port, const std::string& key) {
   std::optional<std::string> out;
   if (r != nullptr && r->type == REDIS_REPLY_STRING) out.emplace(r->str, r->len);
   if (r != nullptr) freeReplyObject(r);
+  if (out && !out->empty() && out->front() == 'V') out->erase(0, 1);
   redisFree(c);
   return out;
 }
@@ -350,6 +352,74 @@ TEST(CacheFaultTest, InvalidationMissedWhileHungIsAppliedBeforeNextRead) {
   EXPECT_EQ(RawGet(redis.port(), stored), "v2");
   EXPECT_TRUE(cache.Healthy());
   EXPECT_EQ(cache.GetOrLoad(key, 60s, loader.fn(), "group"), "v2");
+}
+
+// Two replicas share Redis. A reads the old row; before its fill arrives,
+// B commits a write and deletes the key. A's fill must not land: its lease
+// went with B's DEL.
+TEST(CacheTest, FillRacingAnotherReplicasWriteStoresNothing) {
+  testing::RedisProcess redis;
+  prometheus::Registry registry_a, registry_b;
+  CacheOptions options = Options(redis.url());
+  Cache replica_a(options, registry_a);
+  Cache replica_b(options, registry_b);
+  Key key("org1", "program", "p1");
+  const std::string stored = BuildKey(options.service, key);
+
+  auto old_row_then_write = [&]() -> std::optional<std::string> {
+    replica_b.Invalidate({key});  // B's write commits after A read "v1"
+    return "v1";
+  };
+  EXPECT_EQ(replica_a.GetOrLoad(key, 60s, old_row_then_write, "program"), "v1");
+  EXPECT_EQ(RawGet(redis.port(), stored), std::nullopt) << "the old row was cached after the write";
+
+  CountingLoader fresh;
+  fresh.value = "v2";
+  EXPECT_EQ(replica_a.GetOrLoad(key, 60s, fresh.fn(), "program"), "v2");
+  EXPECT_EQ(RawGet(redis.port(), stored), "v2");
+  EXPECT_EQ(replica_b.GetOrLoad(key, 60s, fresh.fn(), "program"), "v2");
+  EXPECT_EQ(fresh.calls.load(), 1) << "B should read A's fill";
+}
+
+// While one replica loads under its lease, another that misses reads the
+// database itself and leaves the fill to the lease holder.
+TEST(CacheTest, MissDuringAnotherReplicasLoadDoesNotOverwriteIt) {
+  testing::RedisProcess redis;
+  prometheus::Registry registry_a, registry_b;
+  CacheOptions options = Options(redis.url());
+  Cache replica_a(options, registry_a);
+  Cache replica_b(options, registry_b);
+  Key key("org1", "group", "g1");
+  const std::string stored = BuildKey(options.service, key);
+
+  CountingLoader b_loader;
+  b_loader.value = "from b";
+  auto a_loader = [&]() -> std::optional<std::string> {
+    EXPECT_EQ(replica_b.GetOrLoad(key, 60s, b_loader.fn(), "group"), "from b");
+    EXPECT_NE(RawGet(redis.port(), stored), "from b") << "B filled under A's lease";
+    return "from a";
+  };
+  EXPECT_EQ(replica_a.GetOrLoad(key, 60s, a_loader, "group"), "from a");
+  EXPECT_EQ(b_loader.calls.load(), 1);
+  EXPECT_EQ(RawGet(redis.port(), stored), "from a");
+}
+
+// An entry this code cannot read (another format) is a miss, never a value.
+TEST(CacheTest, UnknownStoredFormatIsAMiss) {
+  testing::RedisProcess redis;
+  prometheus::Registry registry;
+  CacheOptions options = Options(redis.url());
+  Cache cache(options, registry);
+  Key key("org1", "group", "g1");
+  const std::string stored = BuildKey(options.service, key);
+  redisContext* c = redisConnect("127.0.0.1", redis.port());
+  ASSERT_TRUE(c != nullptr && c->err == 0);
+  freeReplyObject(redisCommand(c, "SET %b %s", stored.data(), stored.size(), "legacy bytes"));
+  redisFree(c);
+  CountingLoader loader;
+  EXPECT_EQ(cache.GetOrLoad(key, 60s, loader.fn(), "group"), "v1");
+  EXPECT_EQ(cache.GetOrLoad(key, 60s, loader.fn(), "group"), "v1");
+  EXPECT_EQ(loader.calls.load(), 2);
 }
 
 TEST(CacheFaultTest, TooManyMissedInvalidationsFlushTheServicePrefix) {

@@ -79,8 +79,18 @@ grpc::ServerUnaryReactor* CallRunner::Unary(grpc::CallbackServerContext* context
                                             const CallSpec& spec,
                                             std::function<void(Call&)> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  pool_.Post([this, context, spec, reactor, work = std::move(work)] {
+  std::shared_ptr<Drain::Ticket> ticket;
+  if (drain_ != nullptr) {
+    auto admitted = drain_->Admit();
+    if (!admitted) {
+      reactor->Finish(errors::Unavailable("the service is shutting down; retry, another replica will answer"));
+      return reactor;
+    }
+    ticket = std::make_shared<Drain::Ticket>(std::move(*admitted));
+  }
+  pool_.Post([this, context, spec, reactor, work = std::move(work), ticket]() mutable {
     reactor->Finish(Run(context, spec, work));
+    ticket.reset();  // the call is answered: no longer in flight for the drain
   });
   return reactor;
 }

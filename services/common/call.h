@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/auth.h"
+#include "common/drain.h"
 #include "common/worker_pool.h"
 
 namespace iop::audit {
@@ -51,9 +52,14 @@ class Call {
 
 class CallRunner {
  public:
+  // `drain`, when given, admits each unary call (refused once it closes).
   CallRunner(const auth::Authenticator& authenticator, WorkerPool& pool, audit::AuditLog* audit,
-             std::string service)
-      : authenticator_(authenticator), pool_(pool), audit_(audit), service_(std::move(service)) {}
+             std::string service, Drain* drain = nullptr)
+      : authenticator_(authenticator),
+        pool_(pool),
+        audit_(audit),
+        service_(std::move(service)),
+        drain_(drain) {}
 
   // Lifecycle: the returned reactor belongs to gRPC. The work runs on the
   // pool; Finish() is called exactly once from there, after which gRPC may
@@ -71,6 +77,7 @@ class CallRunner {
   WorkerPool& pool_;
   audit::AuditLog* audit_;
   std::string service_;
+  Drain* drain_;
 };
 
 }  // namespace iop::server

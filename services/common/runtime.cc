@@ -25,8 +25,9 @@ Runtime::Runtime(const config::Config& config, const std::vector<migrations::Mig
   // Handlers block on the database: a few more workers than connections
   // keeps the pool busy while some workers wait on Redis or the network.
   workers_ = std::make_unique<WorkerPool>(config_.db_pool_size + 4);
-  runner_ = std::make_unique<CallRunner>(*authenticator_, *workers_, audit_.get(), grpc_service_name);
-  host_ = std::make_unique<ServiceHost>(config_, metrics_, [this] { return db_->Ping(); });
+  runner_ = std::make_unique<CallRunner>(*authenticator_, *workers_, audit_.get(), grpc_service_name,
+                                         &drain_);
+  host_ = std::make_unique<ServiceHost>(config_, metrics_, [this] { return db_->Ping(); }, &drain_);
 }
 
 Runtime::~Runtime() { Shutdown(); }

@@ -49,6 +49,7 @@ class Runtime {
   std::unique_ptr<cache::Cache> cache_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<auth::Authenticator> authenticator_;
+  Drain drain_;  // outlives the workers, whose queued calls hold its tickets
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<CallRunner> runner_;
   std::unique_ptr<ServiceHost> host_;

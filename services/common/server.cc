@@ -4,6 +4,7 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/files.h"
@@ -13,6 +14,8 @@ namespace iop::server {
 namespace {
 
 constexpr auto kProbePeriod = std::chrono::seconds(1);
+// How long no call may arrive before the transport closes during a drain.
+constexpr auto kQuietBeforeClose = std::chrono::milliseconds(250);
 
 sigset_t TerminationSignals() {
   sigset_t set;
@@ -40,8 +43,8 @@ std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(const config::Tls
 }
 
 ServiceHost::ServiceHost(const config::Config& config, metrics::Metrics& metrics,
-                         std::function<bool()> probe)
-    : config_(config), metrics_(metrics), probe_(std::move(probe)) {}
+                         std::function<bool()> probe, Drain* drain)
+    : config_(config), metrics_(metrics), probe_(std::move(probe)), drain_(drain) {}
 
 ServiceHost::~ServiceHost() { Shutdown(); }
 
@@ -121,10 +124,22 @@ void ServiceHost::Shutdown() {
   probe_cv_.notify_all();
   if (probe_thread_.joinable()) probe_thread_.join();
   if (!server_) return;
-  // Tell balancers first, then stop accepting and let in-flight calls finish.
+  // Tell balancers first; refuse new calls (UNAVAILABLE) while in-flight
+  // ones finish and clients stop coming; then close the transport with what
+  // is left of the grace period.
+  const auto grace_end = std::chrono::steady_clock::now() + std::chrono::seconds(config_.drain_seconds);
   server_->GetHealthCheckService()->SetServingStatus(false);
   if (health_server_) health_server_->GetHealthCheckService()->SetServingStatus(false);
-  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(config_.drain_seconds));
+  if (drain_ != nullptr) {
+    drain_->Close();
+    if (!drain_->WaitUntilQuiet(kQuietBeforeClose, grace_end)) {
+      log::Warn("grace period over with calls in flight",
+                {{"service", config_.service}, {"in_flight", drain_->in_flight()}});
+    }
+  }
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    std::max(grace_end - std::chrono::steady_clock::now(),
+                             std::chrono::steady_clock::duration::zero()));
   server_->Wait();
   if (health_server_) health_server_->Shutdown(std::chrono::system_clock::now());
   log::Info("stopped", {{"service", config_.service}});

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/drain.h"
 #include "common/metrics.h"
 
 namespace iop::server {
@@ -28,7 +29,7 @@ class ServiceHost {
   // `probe` answers whether the service can do its work (the database ping);
   // health is SERVING only while it says yes.
   ServiceHost(const config::Config& config, metrics::Metrics& metrics,
-              std::function<bool()> probe);
+              std::function<bool()> probe, Drain* drain = nullptr);
   ~ServiceHost();
 
   void AddService(grpc::Service* service);  // before Start
@@ -52,6 +53,7 @@ class ServiceHost {
   const config::Config& config_;
   metrics::Metrics& metrics_;
   std::function<bool()> probe_;
+  Drain* drain_;
   std::unique_ptr<metrics::GrpcServerMetrics> grpc_metrics_;
   std::vector<grpc::Service*> services_;
   std::unique_ptr<grpc::Server> server_;
