@@ -5,6 +5,7 @@
 #include <random>
 #include <thread>
 
+#include "common/inline_call.h"
 #include "common/log.h"
 
 namespace iop::db {
@@ -301,6 +302,7 @@ Pool::Lease Pool::Acquire() {
 }
 
 std::optional<Pool::Lease> Pool::TryAcquire(std::chrono::milliseconds wait) {
+  server::ThrowIfInline();
   const Clock::time_point start = Clock::now();
   std::size_t chosen = 0;
   auto pick = [&] {

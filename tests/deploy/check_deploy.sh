@@ -236,7 +236,9 @@ else
 fi
 # Every shared library of the built binaries must come from the runtime
 # packages or their dependencies (the image itself is not built here).
-binaries=$(ls "${IOP_BIN_DIR:-build/bin}"/iop-* "${IOP_BIN_DIR:-build/bin}"/iopctl 2>/dev/null)
+# Only what the image ships (its TARGETS), not the benchmark tools beside them.
+shipped=$(sed -n 's/^ARG TARGETS="\(.*\)"$/\1/p' "$dockerfile")
+binaries=$(for t in $shipped; do ls "${IOP_BIN_DIR:-build/bin}/$t" 2>/dev/null; done)
 mapfile -t runtime_packages < <(sed -n '/AS runtime/,$p' "$dockerfile" | sed -n '/apt-get install/,/rm -rf/p' |
   sed 's/[[:space:]\\]\+/\n/g' | grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vE '^(apt-get|install|rm|no|y)$' | sort -u)
 if [ -z "$binaries" ]; then
