@@ -35,7 +35,6 @@
 #include <random>
 #include <stdexcept>
 
-#include "common/inline_call.h"
 #include "common/log.h"
 
 namespace iop::cache {
@@ -225,31 +224,9 @@ std::optional<std::string> Cache::GetOrLoad(const Key& key, std::chrono::millise
                                             const Loader& load, std::string_view cache_name) {
   if (ttl.count() <= 0) throw std::invalid_argument("cache ttl must be positive");
   const std::string full = BuildKey(service_, key);
-  if (server::RunningInline()) return InlineHit(full, cache_name);
   Loaded loaded = flights_.Do(full, [&] { return ReadThrough(full, ttl, load, cache_name); });
   (loaded.from_cache ? metrics_->Hits(cache_name) : metrics_->Misses(cache_name)).Increment();
   return std::move(loaded.value);
-}
-
-std::string Cache::InlineHit(const std::string& key, std::string_view cache_name) {
-  // Redis is trusted with gRPC's thread only while it is healthy and a
-  // connection is free, and by a few callers at a time: a Redis that hangs
-  // now holds at most kMaxInlineReads threads for one timeout.
-  constexpr int kMaxInlineReads = 2;
-  if (has_pending_.load() || !client_->Healthy()) throw server::WouldBlock{};
-  if (inline_reads_.fetch_add(1) >= kMaxInlineReads) {
-    inline_reads_.fetch_sub(1);
-    throw server::WouldBlock{};
-  }
-  RedisResult got = Call("get", cache_name, {"GET", key}, /*idle_only=*/true);
-  inline_reads_.fetch_sub(1);
-  if (!got.ok() || got.reply.type != RedisReply::Type::kString || got.reply.str.empty() ||
-      got.reply.str[0] != kValueTag) {
-    throw server::WouldBlock{};  // a miss: the pool loads it
-  }
-  metrics_->Hits(cache_name).Increment();
-  got.reply.str.erase(0, 1);
-  return std::move(got.reply.str);
 }
 
 Cache::Loaded Cache::ReadThrough(const std::string& key, std::chrono::milliseconds ttl,
@@ -384,8 +361,8 @@ void Cache::RememberPending(const std::vector<std::string>& keys, bool flush_all
 }
 
 RedisResult Cache::Call(std::string_view op, std::string_view cache_name,
-                        const std::vector<std::string>& argv, bool idle_only) {
-  RedisResult r = idle_only ? client_->RunIfIdle(argv) : client_->Run(argv);
+                        const std::vector<std::string>& argv) {
+  RedisResult r = client_->Run(argv);
   if (r.connect_seconds) metrics_->Latency("connect").Observe(*r.connect_seconds);
   if (r.command_seconds) metrics_->Latency(op).Observe(*r.command_seconds);
   if (r.outcome == RedisResult::Outcome::kFailed) {

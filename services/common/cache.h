@@ -131,8 +131,6 @@ class Cache {
   // circuit is open, `load` answers directly. Exceptions from `load` reach
   // every caller that waited for it. `load` must not call GetOrLoad for the
   // same key. `cache_name` labels the metrics ("group", "sessions", ...).
-  // Inside a server::InlineScope it answers from Redis only, and throws
-  // server::WouldBlock for anything else (see common/inline_call.h).
   std::optional<std::string> GetOrLoad(const Key& key, std::chrono::milliseconds ttl,
                                        const Loader& load, std::string_view cache_name);
 
@@ -159,9 +157,7 @@ class Cache {
   bool FlushServiceKeys(std::string_view cache_name);
   void RememberPending(const std::vector<std::string>& keys, bool flush_all);
   RedisResult Call(std::string_view op, std::string_view cache_name,
-                   const std::vector<std::string>& argv, bool idle_only = false);
-  // GetOrLoad on gRPC's thread: a hit, or server::WouldBlock.
-  std::string InlineHit(const std::string& key, std::string_view cache_name);
+                   const std::vector<std::string>& argv);
   std::atomic<std::uint64_t>& EpochOf(const std::string& key);
   std::string NewLeaseToken();
 
@@ -169,7 +165,6 @@ class Cache {
   const std::size_t max_pending_;
   const std::string lease_prefix_;
   std::atomic<std::uint64_t> lease_counter_{0};
-  std::atomic<int> inline_reads_{0};
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<RedisClient> client_;
   SingleFlight<Loaded> flights_;

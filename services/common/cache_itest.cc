@@ -17,7 +17,6 @@
 #include <vector>
 
 #include "common/cache.h"
-#include "common/inline_call.h"
 #include "support/test_env.h"
 
 namespace iop::cache {
@@ -421,49 +420,6 @@ TEST(CacheTest, UnknownStoredFormatIsAMiss) {
   EXPECT_EQ(cache.GetOrLoad(key, 60s, loader.fn(), "group"), "v1");
   EXPECT_EQ(cache.GetOrLoad(key, 60s, loader.fn(), "group"), "v1");
   EXPECT_EQ(loader.calls.load(), 2);
-}
-
-// On gRPC's thread the cache answers hits only; a miss never runs the
-// loader there (it would block on the database) but asks for the pool.
-TEST(CacheTest, InlineReadAnswersHitsAndHandsMissesBack) {
-  prometheus::Registry registry;
-  Cache cache(Options(testing::RedisUrl()), registry);
-  CountingLoader loader;
-  Key key("org1", "group", "g1");
-  {
-    server::InlineScope inline_call;
-    EXPECT_THROW(cache.GetOrLoad(key, 60s, loader.fn(), "group"), server::WouldBlock);
-  }
-  EXPECT_EQ(loader.calls.load(), 0);
-  EXPECT_EQ(cache.GetOrLoad(key, 60s, loader.fn(), "group"), "v1");  // on the pool: a miss
-  {
-    server::InlineScope inline_call;
-    EXPECT_EQ(cache.GetOrLoad(key, 60s, loader.fn(), "group"), "v1");
-  }
-  EXPECT_EQ(loader.calls.load(), 1);
-  EXPECT_EQ(MetricValue(registry, "iop_cache_hits_total", {{"cache", "group"}}), 1);
-  EXPECT_EQ(MetricValue(registry, "iop_cache_misses_total", {{"cache", "group"}}), 1);
-}
-
-// A frozen Redis holds gRPC's thread for one timeout at most; once the
-// circuit is open, inline reads go to the pool without touching Redis.
-TEST(CacheFaultTest, InlineReadsLeaveAFailingRedisAlone) {
-  testing::RedisProcess redis;
-  prometheus::Registry registry;
-  Cache cache(Options(redis.url()), registry);
-  CountingLoader loader;
-  Key key("org1", "group", "g1");
-  cache.GetOrLoad(key, 60s, loader.fn(), "group");
-  redis.Pause();
-  server::InlineScope inline_call;
-  auto start = Clock::now();
-  EXPECT_THROW(cache.GetOrLoad(key, 60s, loader.fn(), "group"), server::WouldBlock);
-  EXPECT_LT(MillisSince(start), 500);
-  EXPECT_FALSE(cache.Healthy());
-  start = Clock::now();
-  EXPECT_THROW(cache.GetOrLoad(key, 60s, loader.fn(), "group"), server::WouldBlock);
-  EXPECT_LT(MillisSince(start), 5) << "an inline read waited on a Redis known to be down";
-  redis.Resume();
 }
 
 TEST(CacheFaultTest, TooManyMissedInvalidationsFlushTheServicePrefix) {

@@ -5,7 +5,6 @@
 #include "common/audit.h"
 #include "common/db.h"
 #include "common/errors.h"
-#include "common/inline_call.h"
 #include "common/log.h"
 
 namespace iop::server {
@@ -88,21 +87,6 @@ grpc::ServerUnaryReactor* CallRunner::Unary(grpc::CallbackServerContext* context
       return reactor;
     }
     ticket = std::make_shared<Drain::Ticket>(std::move(*admitted));
-  }
-  if (spec.inline_read && !spec.client_data) {
-    std::optional<grpc::Status> status;
-    {
-      InlineScope scope;
-      try {
-        status = Run(context, spec, work);
-      } catch (const WouldBlock&) {
-        // Not answerable without blocking: start over on the pool below.
-      }
-    }
-    if (status) {
-      reactor->Finish(*status);
-      return reactor;
-    }
   }
   pool_.Post([this, context, spec, reactor, work = std::move(work), ticket]() mutable {
     reactor->Finish(Run(context, spec, work));

@@ -23,10 +23,6 @@ struct CallSpec {
   const char* method;            // "GetSite": audit records and logs
   auth::Permission permission;   // what the caller's roles must allow
   bool client_data = false;      // true: leaves an audit record
-  // A read that may run on gRPC's thread when the cache answers it (see
-  // common/inline_call.h); ignored for client data, whose audit record is a
-  // database write.
-  bool inline_read = false;
 };
 
 // What a handler sees of its call.

@@ -5,7 +5,6 @@
 #include <random>
 #include <thread>
 
-#include "common/inline_call.h"
 #include "common/log.h"
 
 namespace iop::db {
@@ -302,7 +301,6 @@ Pool::Lease Pool::Acquire() {
 }
 
 std::optional<Pool::Lease> Pool::TryAcquire(std::chrono::milliseconds wait) {
-  server::ThrowIfInline();
   const Clock::time_point start = Clock::now();
   std::size_t chosen = 0;
   auto pick = [&] {

@@ -235,19 +235,12 @@ RedisClient::~RedisClient() {
   }
 }
 
-RedisResult RedisClient::Run(const std::vector<std::string>& argv) { return Execute(argv, false); }
-
-RedisResult RedisClient::RunIfIdle(const std::vector<std::string>& argv) {
-  if (!breaker_.closed()) return {};
-  return Execute(argv, true);
-}
-
-RedisResult RedisClient::Execute(const std::vector<std::string>& argv, bool idle_only) {
+RedisResult RedisClient::Run(const std::vector<std::string>& argv) {
   RedisResult result;
   const auto permit = breaker_.Acquire();
   if (permit == CircuitBreaker::Permit::kDenied) return result;
 
-  Connection* conn = Acquire(permit, &result, idle_only);
+  Connection* conn = Acquire(permit, &result);
   if (conn == nullptr) {
     if (result.outcome == RedisResult::Outcome::kFailed) ReportFailure(permit, result.error);
     return result;
@@ -292,8 +285,7 @@ RedisResult RedisClient::Execute(const std::vector<std::string>& argv, bool idle
   return result;
 }
 
-RedisClient::Connection* RedisClient::Acquire(CircuitBreaker::Permit permit, RedisResult* result,
-                                              bool idle_only) {
+RedisClient::Connection* RedisClient::Acquire(CircuitBreaker::Permit permit, RedisResult* result) {
   const auto deadline = Clock::now() + options_.op_timeout;
   std::unique_lock lock(pool_mu_);
   while (true) {
@@ -302,7 +294,6 @@ RedisClient::Connection* RedisClient::Acquire(CircuitBreaker::Permit permit, Red
       idle_.pop_back();
       return c;
     }
-    if (idle_only) return nullptr;
     if (open_connections_ < options_.connections) {
       // Do not dial a server that failed while this caller waited.
       if (permit == CircuitBreaker::Permit::kNormal && !breaker_.closed()) return nullptr;

@@ -100,15 +100,11 @@ class RedisClient {
   // wait for a free connection plus connect_timeout and op_timeout per round
   // trip.
   RedisResult Run(const std::vector<std::string>& argv);
-  // Like Run, but skipped (kSkipped) unless the circuit is closed and a
-  // connection is idle right now: never dials, never waits for the pool.
-  RedisResult RunIfIdle(const std::vector<std::string>& argv);
   bool Healthy() const { return breaker_.closed(); }
 
  private:
   struct Connection;
-  RedisResult Execute(const std::vector<std::string>& argv, bool idle_only);
-  Connection* Acquire(CircuitBreaker::Permit permit, RedisResult* result, bool idle_only);
+  Connection* Acquire(CircuitBreaker::Permit permit, RedisResult* result);
   void Release(Connection* conn, bool reusable);
   Connection* Connect(RedisResult* result);
   void DropIdle();

@@ -60,7 +60,7 @@ ServerUnaryReactor* SchedulingApi::CreateSite(CallbackServerContext* ctx,
 
 ServerUnaryReactor* SchedulingApi::GetSite(CallbackServerContext* ctx, const v1::GetSiteRequest* req,
                                            v1::Site* resp) {
-  return runner_.Unary(ctx, {.method = "GetSite", .permission = Permission::kScheduleRead, .inline_read = true}, [=, this](Call& call) {
+  return runner_.Unary(ctx, {"GetSite", Permission::kScheduleRead}, [=, this](Call& call) {
     errors::RejectNul(*req);
     *resp = directory_.GetSite(call.caller(), req->id());
   });
@@ -231,7 +231,7 @@ ServerUnaryReactor* SchedulingApi::CreateProgram(CallbackServerContext* ctx,
 
 ServerUnaryReactor* SchedulingApi::GetProgram(CallbackServerContext* ctx,
                                               const v1::GetProgramRequest* req, v1::Program* resp) {
-  return runner_.Unary(ctx, {.method = "GetProgram", .permission = Permission::kScheduleRead, .inline_read = true}, [=, this](Call& call) {
+  return runner_.Unary(ctx, {"GetProgram", Permission::kScheduleRead}, [=, this](Call& call) {
     errors::RejectNul(*req);
     *resp = directory_.GetProgram(call.caller(), req->id());
   });

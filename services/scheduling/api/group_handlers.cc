@@ -53,7 +53,7 @@ ServerUnaryReactor* SchedulingApi::CreateGroup(CallbackServerContext* ctx, const
 
 ServerUnaryReactor* SchedulingApi::GetGroup(CallbackServerContext* ctx, const v1::GetGroupRequest* req,
                                             v1::Group* resp) {
-  return runner_.Unary(ctx, {.method = "GetGroup", .permission = Permission::kScheduleRead, .inline_read = true}, [=, this](Call& call) {
+  return runner_.Unary(ctx, {"GetGroup", Permission::kScheduleRead}, [=, this](Call& call) {
     errors::RejectNul(*req);
     *resp = schedule_.GetGroup(call.caller(), req->id());
   });

@@ -42,7 +42,7 @@ ServerUnaryReactor* SchedulingApi::ListSessions(CallbackServerContext* ctx, cons
 
 ServerUnaryReactor* SchedulingApi::GetSession(CallbackServerContext* ctx, const v1::GetSessionRequest* req,
                                               v1::Session* resp) {
-  return runner_.Unary(ctx, {.method = "GetSession", .permission = Permission::kScheduleRead, .inline_read = true}, [=, this](Call& call) {
+  return runner_.Unary(ctx, {"GetSession", Permission::kScheduleRead}, [=, this](Call& call) {
     errors::RejectNul(*req);
     *resp = schedule_.GetSession(call.caller(), req->id());
   });
