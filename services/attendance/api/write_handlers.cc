@@ -35,7 +35,8 @@ AttendanceMetrics::AttendanceMetrics(prometheus::Registry& registry)
 
 AttendanceApi::Loaded AttendanceApi::LoadForWrite(Call& call, const std::string& session_id) {
   Loaded out;
-  out.roster = scheduling_.Roster(call, session_id);
+  auto context = scheduling_.ForWrite(call, session_id);
+  out.roster = std::move(context.roster);
   const auto& s = out.roster.session();
   if (s.status() == store::sched::SESSION_STATUS_CANCELLED) {
     errors::Throw(errors::FailedPrecondition(
@@ -48,15 +49,14 @@ AttendanceApi::Loaded AttendanceApi::LoadForWrite(Call& call, const std::string&
   c.session_id = s.id();
   c.group_id = s.group_id();
   c.site_id = s.site_id();
-  c.program_id = s.program_id();
-  if (c.program_id.empty()) c.program_id = scheduling_.Group(call, s.group_id()).program_id();
-  c.time_zone = scheduling_.Site(call, s.site_id()).time_zone();
+  c.program_id = context.program.id();
+  c.time_zone = context.site.time_zone();
   c.start = ToTime(s.start_time());
   c.end = ToTime(s.end_time());
   if (!domain::ParseDay(s.local_date(), &c.local_date)) {
     c.local_date = domain::LocalDay(c.start, ZoneOr(c.time_zone));
   }
-  c.rules = RulesOf(scheduling_.Program(call, c.program_id));
+  c.rules = RulesOf(context.program);
   return out;
 }
 
@@ -73,7 +73,7 @@ void AttendanceApi::RequireOnRoster(Call& call, Loaded& loaded,
   };
   if (missing().empty()) return;
   // The roster may have been cached before a recent enrollment.
-  loaded.roster = scheduling_.Roster(call, loaded.context.session_id, /*fresh=*/true);
+  loaded.roster = scheduling_.ForWrite(call, loaded.context.session_id, /*fresh=*/true).roster;
   auto absent = missing();
   if (absent.empty()) return;
   std::vector<errors::Violation> violations;

@@ -1,5 +1,8 @@
 #include "attendance/store/scheduling_peer.h"
 
+#include <cstdint>
+#include <string_view>
+
 #include "common/errors.h"
 #include "common/sql.h"
 
@@ -14,6 +17,25 @@ constexpr auto kRosterTtl = seconds(15);
 constexpr auto kObjectTtl = seconds(120);
 constexpr int kListPageSize = 500;
 constexpr int kMaxPages = 40;  // 20,000 rows: far beyond any one client's year
+
+// A write context is three messages, each after its length (4 bytes, little
+// endian).
+void AppendPart(std::string& out, const google::protobuf::MessageLite& part) {
+  const std::string bytes = part.SerializeAsString();
+  const auto n = static_cast<std::uint32_t>(bytes.size());
+  for (int shift = 0; shift < 32; shift += 8) out += static_cast<char>((n >> shift) & 0xff);
+  out += bytes;
+}
+
+bool ReadPart(std::string_view& in, google::protobuf::MessageLite& part) {
+  if (in.size() < 4) return false;
+  std::uint32_t n = 0;
+  for (int i = 0; i < 4; ++i) n |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+  in.remove_prefix(4);
+  if (in.size() < n || !part.ParseFromArray(in.data(), static_cast<int>(n))) return false;
+  in.remove_prefix(n);
+  return true;
+}
 
 }  // namespace
 
@@ -54,6 +76,34 @@ sched::GetSessionRosterResponse SchedulingPeer::Roster(const server::Call& call,
     errors::Throw(errors::NotFound("iop.scheduling.v1.Session", session_id));
   }
   return roster;
+}
+
+SchedulingPeer::WriteContext SchedulingPeer::ForWrite(const server::Call& call,
+                                                      const std::string& session_id, bool fresh) {
+  const cache::Key key(call.caller().org, "sched_write", session_id);
+  if (fresh) cache_.Invalidate({key});
+  auto load = [&]() -> std::optional<std::string> {
+    auto roster = Roster(call, session_id, fresh);
+    const auto& s = roster.session();
+    const std::string program_id =
+        s.program_id().empty() ? Group(call, s.group_id()).program_id() : s.program_id();
+    std::string out;
+    AppendPart(out, roster);
+    AppendPart(out, Site(call, s.site_id()));
+    AppendPart(out, Program(call, program_id));
+    return out;
+  };
+  auto bytes = cache_.GetOrLoad(key, kRosterTtl, load, "sched_write");
+  WriteContext c;
+  std::string_view in = bytes ? std::string_view(*bytes) : std::string_view();
+  const bool decoded = bytes && ReadPart(in, c.roster) && ReadPart(in, c.site) && ReadPart(in, c.program);
+  // One entry serves every caller of the org: site limits apply again.
+  const auto& caller = call.caller();
+  if (!decoded || !caller.SeesSite(c.roster.session().site_id()) || !caller.SeesSite(c.site.id()) ||
+      !caller.SeesSite(c.program.site_id())) {
+    errors::Throw(errors::NotFound("iop.scheduling.v1.Session", session_id));
+  }
+  return c;
 }
 
 sched::Site SchedulingPeer::Site(const server::Call& call, const std::string& site_id) {

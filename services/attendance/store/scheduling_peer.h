@@ -30,6 +30,16 @@ class SchedulingPeer {
   // cache (used to re-check a roster that seems to lack a client).
   sched::GetSessionRosterResponse Roster(const server::Call& call, const std::string& session_id,
                                          bool fresh = false);
+  // What a write needs of its session, cached as one entry (one Redis read
+  // per write instead of three) for as long as a roster: the session and
+  // roster, its site (time zone) and its program (rules). `fresh` as above.
+  struct WriteContext {
+    sched::GetSessionRosterResponse roster;
+    sched::Site site;
+    sched::Program program;
+  };
+  WriteContext ForWrite(const server::Call& call, const std::string& session_id, bool fresh = false);
+
   sched::Site Site(const server::Call& call, const std::string& site_id);
   sched::Program Program(const server::Call& call, const std::string& program_id);
   sched::Group Group(const server::Call& call, const std::string& group_id);
