@@ -27,6 +27,10 @@ class AttendanceApp {
         metrics_(runtime_.metrics().registry()),
         api_(runtime_.runner(), runtime_.workers(), store_, scheduling_, runtime_.audit(), hub_, metrics_) {
     runtime_.host().AddService(&api_);
+    // Open watches end with UNAVAILABLE (clients reconnect to another
+    // replica) as soon as the drain starts, instead of holding it to the end
+    // of the grace period.
+    runtime_.drain().OnClose([this] { hub_.Shutdown(); });
   }
   // Open watches end with UNAVAILABLE first, so the drain does not wait on
   // them; then stop serving before the API and stores below it go away.

@@ -23,7 +23,20 @@ std::optional<Drain::Ticket> Drain::Admit() {
   return std::nullopt;
 }
 
-void Drain::Close() { closed_.store(true); }
+void Drain::Close() {
+  if (closed_.exchange(true)) return;
+  std::vector<std::function<void()>> actions;
+  {
+    std::lock_guard lock(mu_);
+    actions.swap(on_close_);
+  }
+  for (auto& action : actions) action();
+}
+
+void Drain::OnClose(std::function<void()> action) {
+  std::lock_guard lock(mu_);
+  on_close_.push_back(std::move(action));
+}
 
 void Drain::Leave() {
   if (in_flight_.fetch_sub(1) == 1 && closed_.load()) {

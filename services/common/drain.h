@@ -10,8 +10,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 namespace iop::server {
 
@@ -36,8 +38,12 @@ class Drain {
 
   // A ticket, or nullopt once Close() was called (the refusal is noted).
   std::optional<Ticket> Admit();
-  // From now on every Admit() refuses. Idempotent.
+  // From now on every Admit() refuses; the first call runs the OnClose
+  // actions. Idempotent.
   void Close();
+  // Runs `action` when the drain starts: for calls the gate does not see,
+  // such as open streams, which would otherwise hold the drain to its end.
+  void OnClose(std::function<void()> action);
   bool closed() const { return closed_.load(); }
   int in_flight() const { return in_flight_.load(); }
 
@@ -53,6 +59,7 @@ class Drain {
   std::atomic<std::int64_t> last_refused_ns_{0};  // Clock, since its epoch
   std::mutex mu_;
   std::condition_variable cv_;
+  std::vector<std::function<void()>> on_close_;  // guarded by mu_
 };
 
 }  // namespace iop::server

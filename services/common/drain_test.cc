@@ -67,6 +67,16 @@ TEST(Drain, StaysOpenWhileClientsKeepArriving) {
   caller.join();
 }
 
+TEST(Drain, CloseRunsTheActionsOnce) {
+  Drain drain;
+  int runs = 0;
+  drain.OnClose([&] { ++runs; });
+  EXPECT_EQ(runs, 0);
+  drain.Close();
+  drain.Close();
+  EXPECT_EQ(runs, 1);
+}
+
 TEST(Drain, GivesUpAtTheDeadline) {
   Drain drain;
   auto stuck = drain.Admit();

@@ -39,6 +39,7 @@ class Runtime {
   audit::AuditLog& audit() { return *audit_; }
   CallRunner& runner() { return *runner_; }
   WorkerPool& workers() { return *workers_; }
+  Drain& drain() { return drain_; }
   ServiceHost& host() { return *host_; }
   int port() const { return host_->port(); }
 

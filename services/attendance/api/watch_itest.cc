@@ -150,6 +150,21 @@ TEST_F(WatchTest, ShutdownEndsOpenWatchesWithUnavailable) {
   EXPECT_EQ(x.reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
+// SIGTERM takes this path (the host's drain) before any destructor runs.
+TEST_F(WatchTest, TheDrainEndsOpenWatchesAtOnce) {
+  World w(*fake_, "drain", 1);
+  std::string session = w.AddSession("s-drain", absl::Now(), 60);
+  Watcher x = Watch(*stub_, w.Admin(), session);
+  ASSERT_TRUE(Eventually([&] { return svc_->app().hub().watchers() == 1; }));
+  auto started = std::chrono::steady_clock::now();
+  svc_->app().runtime().Shutdown();
+  // The grace period is 5 s; an open watch no longer holds the drain to it.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  v1::AttendanceEvent e;
+  EXPECT_FALSE(x.reader->Read(&e));
+  EXPECT_EQ(x.reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
 TEST_F(WatchTest, SchedulingDownRefusesWritesButKeepsRecordedReads) {
   World w(*fake_, "down", 2);
   std::string seen = w.AddSession("s-seen", absl::Now() - absl::Minutes(20), 180);
