@@ -15,7 +15,9 @@
 //    "flush everything under iop:<service>:", done with SCAN + DEL); while
 //    anything is remembered reads bypass Redis entirely, and the first read
 //    after Redis is reachable again replays the deletes. Only when they all
-//    succeed are cached reads served again.
+//    succeed are cached reads served again. What remains (another replica
+//    that reaches Redis while this one cannot) is bounded by the TTL every
+//    key carries.
 //
 // In-process, Invalidate also detaches any running load of the key (later
 // callers start a fresh one) and bumps a counter that stops a load which
