@@ -19,9 +19,11 @@
 //    that reaches Redis while this one cannot) is bounded by the TTL every
 //    key carries.
 //
-// In-process, Invalidate also detaches any running load of the key (later
-// callers start a fresh one) and bumps a counter that stops a load which
-// overlapped the write from storing what it read.
+// In-process, Invalidate bumps a counter that stops a load which overlapped
+// the write from storing what it read, and, once the DEL is answered (or the
+// keys remembered), detaches any running read of the key: a read that began
+// before then may have been answered with the old entry, so callers arriving
+// after Invalidate returns start a fresh one instead of sharing it.
 //
 // Stored strings are "V<value>" or "L<token>"; anything else (a format this
 // code does not know) is treated as a miss that does not store.
@@ -278,9 +280,12 @@ void Cache::Invalidate(const std::vector<Key>& keys) {
   for (const Key& k : keys) {
     full.push_back(BuildKey(service_, k));
     EpochOf(full.back()).fetch_add(1);
-    flights_.Forget(full.back());
   }
   if (!DeleteKeys(full, keys.front().kind())) RememberPending(full, false);
+  // Only now: a read that started before the DEL reached Redis (or before
+  // the keys were remembered) may have been answered with the old entry,
+  // and callers arriving after we return must not share its result.
+  for (const auto& k : full) flights_.Forget(k);
 }
 
 bool Cache::ReadyForReads(std::string_view cache_name) {

@@ -404,6 +404,38 @@ TEST(CacheTest, MissDuringAnotherReplicasLoadDoesNotOverwriteIt) {
   EXPECT_EQ(RawGet(redis.port(), stored), "from a");
 }
 
+// A read that starts after Invalidate returned must not share the result
+// of a read that began before the DEL reached Redis: that one may have been
+// answered with the old entry. Readers outnumber the cores, so they are
+// often preempted between their GET and the end of their flight.
+TEST(CacheTest, ReadAfterInvalidateNeverSharesAnOlderRead) {
+  prometheus::Registry registry;
+  Cache cache(Options(testing::RedisUrl()), registry);
+  Key key("org1", "program", "hot");
+  std::atomic<int> version{0};
+  auto load = [&]() -> std::optional<std::string> { return std::to_string(version.load()); };
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 8; ++r) {
+    readers.emplace_back([&] {
+      while (!stop) cache.GetOrLoad(key, 60s, load, "program");
+    });
+  }
+  int stale = 0, writes = 0;
+  const auto until = Clock::now() + 2s;
+  while (Clock::now() < until) {
+    const int next = version.load() + 1;
+    version.store(next);  // the "commit"
+    cache.Invalidate({key});
+    ++writes;
+    if (std::stoi(cache.GetOrLoad(key, 60s, load, "program").value()) < next) ++stale;
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(stale, 0) << "in " << writes << " writes";
+  EXPECT_GT(writes, 100);
+}
+
 // An entry this code cannot read (another format) is a miss, never a value.
 TEST(CacheTest, UnknownStoredFormatIsAMiss) {
   testing::RedisProcess redis;
