@@ -6,6 +6,7 @@
 #include <google/protobuf/message.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,43 +31,69 @@ std::vector<std::string> ResponseIds(const google::protobuf::Message& response);
 // Fingerprint of `request` without its `request_id` field.
 std::string RequestFingerprint(const google::protobuf::Message& request);
 
-// `work` fills the response inside the transaction; `after_commit` runs only
-// when this call did the work (cache invalidation, events), never on a replay.
-// The audit event of the call being served (audit::CallAudit) is written in
-// the same transaction, for a replay as for the first answer.
+// What a write does besides answering, once its own work has committed.
+template <class Response>
+struct AfterCommit {
+  // Drops cached copies of what the write changed. Runs when the commit
+  // succeeded and also when its outcome is unknown (the connection broke
+  // during COMMIT): the write may have landed, and a needless delete costs
+  // one cache miss, while a missing one leaves a stale entry until its TTL.
+  std::function<void(const Response&)> invalidate;
+  // Events, metrics, in-process memos: only when the commit is known.
+  std::function<void(const Response&)> announce;
+};
+
+// `work` fills the response inside the transaction. A replay (the request_id
+// was already done) returns the stored response and runs no `after`: the
+// call that did the work ran it. The audit event of the call being served
+// (audit::CallAudit) is written in the same transaction, for a replay as for
+// the first answer.
 template <class Response>
 Response WriteOnce(db::Pool& pool, const auth::Caller& caller, const std::string& method,
                    const google::protobuf::Message& request, const std::string& request_id,
                    const std::function<Response(pqxx::work&)>& work,
-                   const std::function<void(const Response&)>& after_commit = nullptr) {
+                   const AfterCommit<Response>& after = {}) {
   const std::string fingerprint = RequestFingerprint(request);
   bool replayed = false;
-  Response response = pool.Transact(
-      [&](pqxx::work& tx) {
-        replayed = false;
-        try {
-          if (auto done = Claim(tx, caller.org, method, request_id, fingerprint)) {
-            Response first;
-            if (!first.ParseFromString(*done)) throw std::runtime_error("stored response unreadable");
-            if (!ReplayVisible(caller, first)) {
-              errors::Throw(errors::NotFound(first.GetDescriptor()->full_name(), request_id));
+  // The response of the attempt whose COMMIT was sent, for `invalidate`
+  // when that COMMIT's outcome is unknown. Kept only when needed.
+  std::optional<Response> attempted;
+  Response response;
+  try {
+    response = pool.Transact(
+        [&](pqxx::work& tx) {
+          replayed = false;
+          try {
+            if (auto done = Claim(tx, caller.org, method, request_id, fingerprint)) {
+              Response first;
+              if (!first.ParseFromString(*done)) throw std::runtime_error("stored response unreadable");
+              if (!ReplayVisible(caller, first)) {
+                errors::Throw(errors::NotFound(first.GetDescriptor()->full_name(), request_id));
+              }
+              replayed = true;
+              if (auto* audit = audit::CallAudit::Current()) audit->WriteWithin(tx, ResponseIds(first));
+              return first;
             }
-            replayed = true;
-            if (auto* audit = audit::CallAudit::Current()) audit->WriteWithin(tx, ResponseIds(first));
-            return first;
+          } catch (const RequestIdReused&) {
+            errors::Throw(errors::InvalidArgument(
+                "request_id", "was already used for a different request; use a new request_id"));
           }
-        } catch (const RequestIdReused&) {
-          errors::Throw(errors::InvalidArgument(
-              "request_id", "was already used for a different request; use a new request_id"));
-        }
-        Response fresh = work(tx);
-        Complete(tx, caller.org, method, request_id, fresh.SerializeAsString());
-        if (auto* audit = audit::CallAudit::Current()) audit->WriteWithin(tx, ResponseIds(fresh));
-        return fresh;
-      },
-      method);
+          Response fresh = work(tx);
+          Complete(tx, caller.org, method, request_id, fresh.SerializeAsString());
+          if (auto* audit = audit::CallAudit::Current()) audit->WriteWithin(tx, ResponseIds(fresh));
+          if (after.invalidate) attempted = fresh;
+          return fresh;
+        },
+        method);
+  } catch (const db::CommitUnknown&) {
+    if (attempted && !replayed) after.invalidate(*attempted);
+    throw;
+  }
   if (auto* audit = audit::CallAudit::Current()) audit->Committed();
-  if (!replayed && after_commit) after_commit(response);
+  if (!replayed) {
+    if (after.invalidate) after.invalidate(response);
+    if (after.announce) after.announce(response);
+  }
   return response;
 }
 

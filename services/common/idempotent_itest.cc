@@ -32,14 +32,33 @@ class AuditedWriteTest : public ::testing::Test {
     req.mutable_site()->set_display_name("North");
     req.set_request_id(request_id);
     return idempotency::WriteOnce<sched::Site>(
-        *pool_, caller_, "CreateSite", req, request_id, [&](pqxx::work& tx) {
+        *pool_, caller_, "CreateSite", req, request_id,
+        [&](pqxx::work& tx) {
           tx.exec0("CREATE TABLE IF NOT EXISTS sites_written (id text)");
           tx.exec0("INSERT INTO sites_written VALUES ('site-1')");
           if (fail) throw std::runtime_error("the write fails after its statements");
           sched::Site site;
           site.set_id("site-1");
           return site;
-        });
+        },
+        {.invalidate = [&](const sched::Site& s) { invalidated_.push_back(s.id()); },
+         .announce = [&](const sched::Site& s) { announced_.push_back(s.id()); }});
+  }
+
+  // From now on the server ends the connection of any transaction that
+  // writes sites_written while it commits (a deferred trigger terminates its
+  // own backend), so the outcome of that COMMIT is unknown to the client.
+  void BreakConnectionsAtCommit() {
+    pqxx::connection c(db_.url());
+    pqxx::work tx(c);
+    tx.exec0("CREATE TABLE IF NOT EXISTS sites_written (id text)");
+    tx.exec0(
+        "CREATE FUNCTION end_own_connection() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$");
+    tx.exec0(
+        "CREATE CONSTRAINT TRIGGER end_at_commit AFTER INSERT ON sites_written "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION end_own_connection()");
+    tx.commit();
   }
 
   std::vector<audit::AuditRecord> Events() {
@@ -57,6 +76,7 @@ class AuditedWriteTest : public ::testing::Test {
   auth::Caller caller_;
   std::vector<std::string> touched_{"touched-before-the-write"};
   std::string detail_;
+  std::vector<std::string> invalidated_, announced_;
 };
 
 TEST_F(AuditedWriteTest, EventCommitsWithTheWriteAndNamesWhatItReturned) {
@@ -92,6 +112,28 @@ TEST_F(AuditedWriteTest, ReplayIsAuditedAsItsOwnCall) {
     EXPECT_TRUE(retry.committed());
   }
   EXPECT_EQ(Events().size(), 2u);
+}
+
+TEST_F(AuditedWriteTest, FirstAnswerInvalidatesAndAnnouncesReplayNeither) {
+  Write("r1");
+  Write("r1");
+  EXPECT_EQ(invalidated_, std::vector<std::string>{"site-1"});
+  EXPECT_EQ(announced_, std::vector<std::string>{"site-1"});
+}
+
+// The write may have landed, so its cached copies must go; but nothing is
+// announced for a write that may not exist.
+TEST_F(AuditedWriteTest, CommitOfUnknownOutcomeInvalidatesButAnnouncesNothing) {
+  BreakConnectionsAtCommit();
+  EXPECT_THROW(Write("r1"), db::CommitUnknown);
+  EXPECT_EQ(invalidated_, std::vector<std::string>{"site-1"});
+  EXPECT_TRUE(announced_.empty());
+}
+
+TEST_F(AuditedWriteTest, RolledBackWriteNeitherInvalidatesNorAnnounces) {
+  EXPECT_THROW(Write("r1", /*fail=*/true), std::runtime_error);
+  EXPECT_TRUE(invalidated_.empty());
+  EXPECT_TRUE(announced_.empty());
 }
 
 TEST_F(AuditedWriteTest, TwoWritesOfOneCallLeaveOneEvent) {

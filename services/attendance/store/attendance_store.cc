@@ -272,10 +272,10 @@ Written<v1::AttendanceRecord> AttendanceStore::CheckIn(const auth::Caller& calle
         changed = did;
         return record;
       },
-      [&](const v1::AttendanceRecord&) {
+      {.announce = [&](const v1::AttendanceRecord&) {
         out.fresh = true;
         if (rules_written) RulesSaved(caller, s);
-      });
+      }});
   out.changed = {out.fresh && changed};
   return out;
 }
@@ -306,7 +306,7 @@ Written<v1::AttendanceRecord> AttendanceStore::CheckOut(const auth::Caller& call
         changed = did;
         return record;
       },
-      [&](const v1::AttendanceRecord&) { out.fresh = true; });
+      {.announce = [&](const v1::AttendanceRecord&) { out.fresh = true; }});
   out.changed = {out.fresh && changed};
   return out;
 }
@@ -356,10 +356,10 @@ Written<v1::RecordAttendanceResponse> AttendanceStore::Record(
         for (auto& r : records) *resp.add_records() = std::move(r);
         return resp;
       },
-      [&](const v1::RecordAttendanceResponse&) {
+      {.announce = [&](const v1::RecordAttendanceResponse&) {
         out.fresh = true;
         if (rules_written) RulesSaved(caller, s);
-      });
+      }});
   out.changed = out.fresh ? changed : std::vector<bool>(entries.size(), false);
   return out;
 }

@@ -246,7 +246,7 @@ v1::Lesson LibraryStore::UpdateLesson(const auth::Caller& caller, const v1::Less
                                             static_cast<int>(current.modality()), current.module(),
                                             Body(LessonBody(current))));
       },
-      [&](const v1::Lesson&) { cache_.Invalidate({cache::Key(caller.org, "lesson", id)}); });
+      {.invalidate = [&](const v1::Lesson&) { cache_.Invalidate({cache::Key(caller.org, "lesson", id)}); }});
 }
 
 // ---- tracks ---------------------------------------------------------------
@@ -358,7 +358,7 @@ v1::Track LibraryStore::UpdateTrack(const auth::Caller& caller, const v1::Track&
         return ReadTrack(tx.exec_prepared1("track_update", caller.org, id, current.title(),
                                            static_cast<int>(current.modality()), Body(TrackBody(current))));
       },
-      [&](const v1::Track&) { cache_.Invalidate({cache::Key(caller.org, "track", id)}); });
+      {.invalidate = [&](const v1::Track&) { cache_.Invalidate({cache::Key(caller.org, "track", id)}); }});
 }
 
 v1::Track LibraryStore::CopyTrack(const auth::Caller& caller, const v1::CopyTrackRequest& req,

@@ -185,11 +185,11 @@ v1::PlanSessionsResponse PlanStore::ReplacePlans(const auth::Caller& caller, con
         }
         return resp;
       },
-      [&](const v1::PlanSessionsResponse&) {
+      {.invalidate = [&](const v1::PlanSessionsResponse&) {
         std::vector<cache::Key> keys;
         for (const auto& id : touched) keys.emplace_back(caller.org, "plan", id);
         cache_.Invalidate(keys);
-      });
+      }});
 }
 
 v1::SessionPlan PlanStore::GetPlan(const auth::Caller& caller, const std::string& session_id) {
@@ -220,7 +220,9 @@ v1::Delivery PlanStore::RecordDelivery(const auth::Caller& caller, const v1::Del
             IntArray(d.phases_completed()), d.fidelity_notes(), d.delivered_by(), facts.fidelity_score,
             caller.subject, facts.session_start_micros, facts.local_date));
       },
-      [&](const v1::Delivery&) { cache_.Invalidate({cache::Key(caller.org, "plan", d.session_id())}); });
+      {.invalidate = [&](const v1::Delivery&) {
+        cache_.Invalidate({cache::Key(caller.org, "plan", d.session_id())});
+      }});
 }
 
 Teaching PlanStore::TeachingOf(const auth::Caller& caller, const std::vector<std::string>& lesson_ids) {

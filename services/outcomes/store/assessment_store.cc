@@ -142,10 +142,14 @@ v1::Assessment AssessmentStore::Submit(const auth::Caller& caller, const v1::Ass
         return ReadAssessment(
             tx.exec_prepared1("assessment_set_alerts", caller.org, id, sql::TextArray(alert_ids)));
       },
-      [&](const v1::Assessment& stored) {
-        cache_.Invalidate({SeriesKey(caller, stored.client_id(), stored.instrument_code())});
-        if (on_stored) on_stored(stored);
-      });
+      {.invalidate =
+           [&](const v1::Assessment& stored) {
+             cache_.Invalidate({SeriesKey(caller, stored.client_id(), stored.instrument_code())});
+           },
+       .announce =
+           [&](const v1::Assessment& stored) {
+             if (on_stored) on_stored(stored);
+           }});
 }
 
 v1::Assessment AssessmentStore::Get(const auth::Caller& caller, const std::string& id) {

@@ -66,10 +66,10 @@ v1::Instrument InstrumentStore::Create(const auth::Caller& caller, const v1::Ins
         if (rows.empty()) taken();
         return ReadInstrument(rows[0]);
       },
-      [&](const v1::Instrument& created) {
+      {.invalidate = [&](const v1::Instrument& created) {
         cache_.Invalidate({cache::Key(caller.org, "instrument", created.code()),
                            cache::Key(caller.org, "instruments", "own")});
-      });
+      }});
 }
 
 std::optional<v1::Instrument> InstrumentStore::Find(const auth::Caller& caller, const std::string& code) {

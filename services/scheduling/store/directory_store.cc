@@ -383,7 +383,7 @@ v1::Program DirectoryStore::UpdateProgram(const auth::Caller& caller, const std:
                                              p.consecutive_absence_threshold(),
                                              p.min_attendance_rate()));
       },
-      [&](const v1::Program&) { cache_.Invalidate({cache::Key(caller.org, "program", id)}); });
+      {.invalidate = [&](const v1::Program&) { cache_.Invalidate({cache::Key(caller.org, "program", id)}); }});
 }
 
 Listed<v1::Program> DirectoryStore::ListPrograms(const auth::Caller& caller,

@@ -96,10 +96,11 @@ v1::Membership ScheduleStore::EnrollClient(const auth::Caller& caller, const v1:
                                            seated ? 1 : 2, domain::FormatDate(start), seated)[0].c_str();
         return LoadMembership(tx, id);
       },
-      [&](const v1::Membership& m) {
-        InvalidateMembers(caller.org, req.group_id());
-        metrics_.Enrolled(m.status() == v1::MEMBERSHIP_STATUS_ACTIVE ? "active" : "waitlisted");
-      });
+      {.invalidate = [&](const v1::Membership&) { InvalidateMembers(caller.org, req.group_id()); },
+       .announce =
+           [&](const v1::Membership& m) {
+             metrics_.Enrolled(m.status() == v1::MEMBERSHIP_STATUS_ACTIVE ? "active" : "waitlisted");
+           }});
 }
 
 v1::DischargeClientResponse ScheduleStore::DischargeClient(const auth::Caller& caller,
@@ -137,10 +138,12 @@ v1::DischargeClientResponse ScheduleStore::DischargeClient(const auth::Caller& c
         }
         return resp;
       },
-      [&](const v1::DischargeClientResponse& resp) {
-        InvalidateMembers(caller.org, req.group_id());
-        if (resp.has_promoted()) metrics_.Enrolled("promoted");
-      });
+      {.invalidate =
+           [&](const v1::DischargeClientResponse&) { InvalidateMembers(caller.org, req.group_id()); },
+       .announce =
+           [&](const v1::DischargeClientResponse& resp) {
+             if (resp.has_promoted()) metrics_.Enrolled("promoted");
+           }});
 }
 
 Listed<v1::Membership> ScheduleStore::ListMemberships(const auth::Caller& caller,

@@ -117,7 +117,7 @@ v1::Group ScheduleStore::CreateGroup(const auth::Caller& caller, const v1::Group
                               metrics_);
         return rec.group;
       },
-      [&](const v1::Group&) { metrics_.GroupCreated(); });
+      {.announce = [&](const v1::Group&) { metrics_.GroupCreated(); }});
 }
 
 v1::Group ScheduleStore::GetGroup(const auth::Caller& caller, const std::string& id) {
@@ -236,11 +236,15 @@ v1::Group ScheduleStore::UpdateGroup(const auth::Caller& caller, const std::stri
         if (next.max_size() > rec.group.max_size()) promoted = PromoteWaitlisted(tx, caller.org, updated, today);
         return updated.group;
       },
-      [&](const v1::Group&) {
-        InvalidateGroup(caller.org, id);
-        InvalidateMembers(caller.org, id);
-        for (int i = 0; i < promoted; ++i) metrics_.Enrolled("promoted");
-      });
+      {.invalidate =
+           [&](const v1::Group&) {
+             InvalidateGroup(caller.org, id);
+             InvalidateMembers(caller.org, id);
+           },
+       .announce =
+           [&](const v1::Group&) {
+             for (int i = 0; i < promoted; ++i) metrics_.Enrolled("promoted");
+           }});
 }
 
 v1::Group ScheduleStore::CloseGroup(const auth::Caller& caller, const v1::CloseGroupRequest& req,
@@ -264,10 +268,10 @@ v1::Group ScheduleStore::CloseGroup(const auth::Caller& caller, const v1::CloseG
         tx.exec_prepared("grp_close", caller.org, req.id(), end_text, req.reason());
         return rows::RequireGroup(tx, caller, req.id()).group;
       },
-      [&](const v1::Group&) {
+      {.invalidate = [&](const v1::Group&) {
         InvalidateGroup(caller.org, req.id());
         InvalidateMembers(caller.org, req.id());
-      });
+      }});
 }
 
 }  // namespace iop::scheduling::store

@@ -182,7 +182,7 @@ v1::Session ScheduleStore::CreateSession(const auth::Caller& caller, const v1::S
         Upsert(tx, caller.org, s);
         return rows::ToSession(s, g);
       },
-      [&](const v1::Session&) { metrics_.SessionChanged("created"); });
+      {.announce = [&](const v1::Session&) { metrics_.SessionChanged("created"); }});
 }
 
 v1::Session ScheduleStore::CancelSession(const auth::Caller& caller, const std::string& id,
@@ -199,10 +199,8 @@ v1::Session ScheduleStore::CancelSession(const auth::Caller& caller, const std::
         Upsert(tx, caller.org, found.slot);
         return rows::ToSession(found.slot, found.group);
       },
-      [&](const v1::Session&) {
-        InvalidateSession(caller.org, id, etag);
-        metrics_.SessionChanged("cancelled");
-      });
+      {.invalidate = [&](const v1::Session&) { InvalidateSession(caller.org, id, etag); },
+       .announce = [&](const v1::Session&) { metrics_.SessionChanged("cancelled"); }});
 }
 
 v1::Session ScheduleStore::RescheduleSession(const auth::Caller& caller,
@@ -236,10 +234,8 @@ v1::Session ScheduleStore::RescheduleSession(const auth::Caller& caller,
         Upsert(tx, caller.org, s);
         return rows::ToSession(s, found.group);
       },
-      [&](const v1::Session&) {
-        InvalidateSession(caller.org, req.id(), etag);
-        metrics_.SessionChanged("rescheduled");
-      });
+      {.invalidate = [&](const v1::Session&) { InvalidateSession(caller.org, req.id(), etag); },
+       .announce = [&](const v1::Session&) { metrics_.SessionChanged("rescheduled"); }});
 }
 
 }  // namespace iop::scheduling::store
