@@ -257,6 +257,35 @@ TEST_F(EnrollmentTest, IntensityCountsScheduledHoursAgainstTheProgram) {
   EXPECT_NE(s.error_message().find("week_start"), std::string::npos);
 }
 
+// Intensity is the client's whole week, so hours at every site count; but a
+// site-limited caller is not told which programs at other sites they are.
+TEST_F(EnrollmentTest, IntensityNamesOnlyProgramsAtTheCallersSites) {
+  Org o = NewOrg();
+  Org east = o;
+  east.site = NewSite(o.admin, "America/New_York", "East");
+  east.program = NewProgram(o.admin, east.site.id());
+  v1::Group main_group = NewGroup(o, {.weekdays = {1}, .minutes = 180, .ends_on = "2030-03-01"});
+  v1::Group east_group = NewGroup(east, {.weekdays = {3}, .minutes = 180, .ends_on = "2030-03-01"});
+  v1::Client maria = NewClient(o.admin, o.site.id(), "Maria S.");
+  v1::Membership m;
+  ASSERT_TRUE(Enroll(o.admin, main_group.id(), maria.id(), &m).ok());
+  ASSERT_TRUE(Enroll(o.admin, east_group.id(), maria.id(), &m).ok());
+  v1::GetClientIntensityRequest r;
+  r.set_client_id(maria.id());
+  r.set_week_start("2030-01-14");
+  v1::GetClientIntensityResponse all, main_only;
+  ASSERT_TRUE(stub_->GetClientIntensity(WithToken(o.admin).get(), r, &all).ok());
+  EXPECT_DOUBLE_EQ(all.scheduled_hours(), 6);
+  EXPECT_EQ(all.program_ids_size(), 2);
+  const std::string main_staff = Token(o.id, "clinician", {o.site.id()});
+  grpc::Status s = stub_->GetClientIntensity(WithToken(main_staff).get(), r, &main_only);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_DOUBLE_EQ(main_only.scheduled_hours(), 6);
+  EXPECT_EQ(main_only.min_weekly_hours(), all.min_weekly_hours());
+  EXPECT_EQ(std::vector<std::string>(main_only.program_ids().begin(), main_only.program_ids().end()),
+            std::vector<std::string>{o.program.id()});
+}
+
 TEST_F(EnrollmentTest, RetriedEnrollmentIsAppliedOnceAndAudited) {
   Org o = NewOrg();
   v1::Group g = NewGroup(o, {.max_size = 1});

@@ -251,7 +251,8 @@ v1::GetClientIntensityResponse ScheduleStore::GetClientIntensity(const auth::Cal
       const double lo = r[1].as<double>(), hi = r[2].as<double>();
       resp.set_min_weekly_hours(first ? lo : std::max(resp.min_weekly_hours(), lo));
       resp.set_max_weekly_hours(first ? hi : std::min(resp.max_weekly_hours(), hi));
-      resp.add_program_ids(r[0].c_str());
+      // Hours and bounds count every site; only the names are limited.
+      if (caller.SeesSite(r[3].c_str())) resp.add_program_ids(r[0].c_str());
       first = false;
     }
     switch (domain::ClassifyIntensity(resp.scheduled_hours(), resp.min_weekly_hours(), resp.max_weekly_hours())) {

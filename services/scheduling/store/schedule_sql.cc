@@ -29,7 +29,7 @@ void ScheduleStore::Prepare() {
   p.Prepare("program_site", "SELECT site_id FROM programs WHERE org_id = $1 AND id = $2");
   p.Prepare("program_age", "SELECT age_group FROM programs WHERE id = $1");
   p.Prepare("program_bounds",
-            "SELECT id, min_weekly_hours, max_weekly_hours FROM programs "
+            "SELECT id, min_weekly_hours, max_weekly_hours, site_id FROM programs "
             "WHERE org_id = $1 AND id = ANY($2::text[]) ORDER BY id");
   p.Prepare("sched_site_exists", "SELECT 1 FROM sites WHERE org_id = $1 AND id = $2");
   p.Prepare("client_site", "SELECT coalesce(site_id, ''), age_group FROM clients WHERE org_id = $1 AND id = $2");
