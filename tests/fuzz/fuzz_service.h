@@ -10,9 +10,12 @@
 
 #include <google/protobuf/descriptor.h>
 #include <prometheus/counter.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +25,22 @@
 
 namespace iop::fuzz {
 
+// The org of the fuzzer's token, new in every run (cached answers of peers
+// live in the shared test Redis, keyed by org); peers put their data under it.
+inline const std::string& FuzzOrg() {
+  static const std::string org =
+      "fuzz-org-" + std::to_string(::getpid()) + "-" +
+      std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+  return org;
+}
+
+// Services the fuzzed one calls (a stand-in scheduling service, say): kept
+// alive for the whole run, and `configure` points the service at them.
+struct Peers {
+  std::shared_ptr<void> keep_alive;
+  std::function<void(config::Config&)> configure;
+};
+
 template <class App>
 class ServiceFuzzer {
  public:
@@ -29,10 +48,12 @@ class ServiceFuzzer {
   // run with exit(); the service is shut down from an atexit handler, which
   // runs before the library globals are destroyed. Left running, its health
   // probe queried PostgreSQL while exit() was freeing libpqxx's globals.
-  static ServiceFuzzer& Instance(const char* name, const google::protobuf::ServiceDescriptor* service) {
+  // `make_peers` runs once, before the service starts.
+  static ServiceFuzzer& Instance(const char* name, const google::protobuf::ServiceDescriptor* service,
+                                 const std::function<Peers()>& make_peers = nullptr) {
     static ServiceFuzzer* instance = nullptr;
     if (instance == nullptr) {
-      instance = new ServiceFuzzer(name, service);
+      instance = new ServiceFuzzer(name, service, make_peers ? make_peers() : Peers{});
       std::atexit([] {
         delete instance;
         instance = nullptr;
@@ -41,9 +62,10 @@ class ServiceFuzzer {
     return *instance;
   }
 
-  ServiceFuzzer(const char* name, const google::protobuf::ServiceDescriptor* service)
-      : service_(name),
-        token_(testing::Token("fuzz-org", "admin")),
+  ServiceFuzzer(const char* name, const google::protobuf::ServiceDescriptor* service, Peers peers)
+      : peers_(std::move(peers)),
+        service_(name, testing::RedisUrl(), peers_.configure),
+        token_(testing::Token(FuzzOrg(), "admin")),
         // The registry merges same-named families: this is AuditLog's counter.
         audit_failures_(prometheus::BuildCounter()
                             .Name("iop_audit_write_failures_total")
@@ -69,6 +91,10 @@ class ServiceFuzzer {
     std::string response;
     const double audit_failures_before = audit_failures_.Value();
     grpc::Status status = client::RawUnaryCall(channel_, &context, method, request, &response);
+    if (trace_) {  // IOP_FUZZ_TRACE=1: how far each input got, for seed authors
+      std::fprintf(stderr, "%s -> %d %s\n", method.c_str(), static_cast<int>(status.error_code()),
+                   status.error_message().c_str());
+    }
     switch (status.error_code()) {
       case grpc::StatusCode::INTERNAL:
       case grpc::StatusCode::UNKNOWN:
@@ -90,11 +116,13 @@ class ServiceFuzzer {
   const std::vector<std::string>& methods() const { return methods_; }
 
  private:
+  Peers peers_;  // declared first: outlives the service that calls them
   testing::InProcess<App> service_;
   std::string token_;
   prometheus::Counter& audit_failures_;
   std::vector<std::string> methods_;
   std::shared_ptr<grpc::Channel> channel_;
+  const bool trace_ = std::getenv("IOP_FUZZ_TRACE") != nullptr;
 };
 
 }  // namespace iop::fuzz

@@ -34,6 +34,35 @@ REQUESTS = {
     "GetClientAttendance": '{"client_id":"c","start_date":"2026-03-01","end_date":"2026-02-01"}',
 }
 
+# Requests that name the fuzzers' stand-in scheduling world (fuzz_<service>.cc):
+# these get past the lookups and reach the writes and reports. Written as
+# "ok_<Method>" next to the seeds above.
+VALID = {
+    "attendance": {
+        "CheckIn": '{"session_id":"session-now","client_id":"client-1","mood_rating":4,"request_id":"seed-1"}',
+        "CheckOut": '{"session_id":"session-now","client_id":"client-1","request_id":"seed-2"}',
+        "RecordAttendance": '{"session_id":"session-past","entries":[{"client_id":"client-1","status":"ATTENDANCE_STATUS_PRESENT","minutes_attended":180},{"client_id":"client-2","status":"ATTENDANCE_STATUS_ABSENT_EXCUSED","note":"sick"}],"request_id":"seed-3"}',
+        "GetSessionAttendance": '{"session_id":"session-past"}',
+        "GetAttendanceHistory": '{"session_id":"session-now","client_id":"client-1"}',
+        "GetClientAttendance": '{"client_id":"client-1","start_date":"2026-06-01","end_date":"2027-05-31"}',
+        "GetGroupAttendanceStats": '{"group_id":"group-1","start_date":"2026-06-01","end_date":"2027-05-31"}',
+        "ListAttendanceAlerts": '{"site_id":"site-1","page_size":5}',
+    },
+    "outcomes": {
+        "SubmitAssessment": '{"client_id":"client-1","instrument_code":"PHQ-9","answers":[3,3,2,2,1,1,2,1,1],"request_id":"seed-1"}',
+        "GetClientProgress": '{"client_id":"client-1","instrument_code":"PHQ-9"}',
+        "GetCohortOutcomes": '{"group_id":"group-1","instrument_code":"PHQ-9","start_date":"2026-06-01","end_date":"2027-05-31"}',
+        "ListRiskAlerts": '{"client_id":"client-1","page_size":5}',
+        "AssessGroupReadiness": '{"client_id":"client-1"}',
+    },
+}
+
+def write_seed(folder, name, cls, index, method, body):
+    framed = subprocess.run([IOPCTL, "encode", f"{cls}/{method}", body],
+                            check=True, capture_output=True).stdout
+    with open(os.path.join(folder, name), "wb") as f:
+        f.write(bytes([index]) + framed[5:])
+
 def unary_methods(service):
     text = open(os.path.join(ROOT, "..", "..", "protos", "iop", service, "v1", f"{service}.proto")).read()
     out = []
@@ -48,12 +77,13 @@ def main():
         folder = os.path.join(ROOT, "corpus", service)
         os.makedirs(folder, exist_ok=True)
         cls = service.capitalize() + "Service"
+        valid = VALID.get(service, {})
         for index, method in enumerate(methods):
-            body = REQUESTS.get(method, "{}")
-            framed = subprocess.run([IOPCTL, "encode", f"{cls}/{method}", body],
-                                    check=True, capture_output=True).stdout
-            with open(os.path.join(folder, f"{index:02d}_{method}"), "wb") as f:
-                f.write(bytes([index]) + framed[5:])
+            write_seed(folder, f"{index:02d}_{method}", cls, index, method, REQUESTS.get(method, "{}"))
+            if method in valid:
+                write_seed(folder, f"ok_{method}", cls, index, method, valid.pop(method))
+        if valid:
+            sys.exit(f"{service}: no unary method named {', '.join(valid)}")
         # Malformed wire data: truncated varint, wrong wire type, huge length.
         for name, blob in (("zz_truncated", b"\x00\x0a\xff"), ("zz_wiretype", b"\x01\x0f\x01"),
                            ("zz_length", b"\x02\x0a\xff\xff\xff\xff\x0f")):

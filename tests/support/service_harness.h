@@ -5,6 +5,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,9 +41,13 @@ inline std::string Token(const std::string& org, const std::string& role,
 template <class App>
 class InProcess {
  public:
-  explicit InProcess(const std::string& service, std::string redis_url = RedisUrl())
+  // `adjust` may change the configuration before the app starts (peer
+  // addresses, for one).
+  explicit InProcess(const std::string& service, std::string redis_url = RedisUrl(),
+                     const std::function<void(config::Config&)>& adjust = nullptr)
       : db_(service) {
     config_ = TestConfig(service, db_.url(), redis_url);
+    if (adjust) adjust(config_);
     app_ = std::make_unique<App>(config_);
     app_->runtime().Start();
   }
