@@ -3,8 +3,10 @@
 #pragma once
 
 #include "attendance/api/attendance_api.h"
+#include "attendance/api/change_relay.h"
 #include "attendance/api/event_hub.h"
 #include "attendance/store/attendance_store.h"
+#include "attendance/store/change_feed.h"
 #include "attendance/store/scheduling_peer.h"
 #include "common/downstream.h"
 #include "common/runtime.h"
@@ -25,16 +27,24 @@ class AttendanceApp {
         scheduling_(scheduling_channel_, runtime_.cache()),
         store_(runtime_.db()),
         metrics_(runtime_.metrics().registry()),
-        api_(runtime_.runner(), runtime_.workers(), store_, scheduling_, runtime_.audit(), hub_, metrics_) {
+        api_(runtime_.runner(), runtime_.workers(), store_, scheduling_, runtime_.audit(), hub_, metrics_),
+        relay_(hub_, store_),
+        changes_(db::ConnectionString(config.database_url, "iop-attendance-changes",
+                                      std::chrono::milliseconds(0), std::chrono::seconds(5)),
+                 relay_, runtime_.metrics().registry()) {
     runtime_.host().AddService(&api_);
+    // Watches here also hear the changes other replicas commit.
+    changes_.Start();
     // Open watches end with UNAVAILABLE (clients reconnect to another
     // replica) as soon as the drain starts, instead of holding it to the end
     // of the grace period.
     runtime_.drain().OnClose([this] { hub_.Shutdown(); });
   }
-  // Open watches end with UNAVAILABLE first, so the drain does not wait on
-  // them; then stop serving before the API and stores below it go away.
+  // No more relayed changes; open watches end with UNAVAILABLE, so the
+  // drain does not wait on them; then stop serving before the API and
+  // stores below it go away.
   ~AttendanceApp() {
+    changes_.Stop();
     hub_.Shutdown();
     runtime_.Shutdown();
   }
@@ -49,6 +59,8 @@ class AttendanceApp {
   api::EventHub hub_;
   api::AttendanceMetrics metrics_;
   api::AttendanceApi api_;
+  api::ChangeRelay relay_;
+  store::ChangeFeed changes_;
 };
 
 }  // namespace iop::attendance

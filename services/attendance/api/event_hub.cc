@@ -59,7 +59,13 @@ void EventHub::Unsubscribe(SessionWatcher* watcher) {
 
 void EventHub::EraseLocked(SessionWatcher* watcher) {
   for (auto it = watchers_.begin(); it != watchers_.end();) {
-    it = it->second == watcher ? watchers_.erase(it) : std::next(it);
+    if (it->second != watcher) {
+      ++it;
+      continue;
+    }
+    const std::string key = it->first;
+    it = watchers_.erase(it);
+    if (watchers_.count(key) == 0) delivered_.erase(key);
   }
 }
 
@@ -70,10 +76,17 @@ void EventHub::EraseGoneLocked() {
 
 void EventHub::Publish(const std::string& org, const std::string& session_id,
                        const v1::AttendanceEvent& event) {
+  const std::string key = KeyOf(org, session_id);
   std::lock_guard lock(mu_);
+  auto [begin, end] = watchers_.equal_range(key);
+  if (begin == end) return;
+  if (event.has_record()) {
+    std::int64_t& newest = delivered_[key][event.record().id()];
+    if (event.record().version() <= newest) return;
+    newest = event.record().version();
+  }
   {
     CallingWatchers calling;
-    auto [begin, end] = watchers_.equal_range(KeyOf(org, session_id));
     for (auto it = begin; it != end; ++it) {
       if (!gone_.count(it->second)) it->second->Deliver(event);
     }
@@ -94,6 +107,11 @@ void EventHub::Shutdown() {
     }
   }
   EraseGoneLocked();
+}
+
+bool EventHub::Watched(const std::string& org, const std::string& session_id) const {
+  std::lock_guard lock(mu_);
+  return watchers_.count(KeyOf(org, session_id)) > 0;
 }
 
 size_t EventHub::watchers() const {

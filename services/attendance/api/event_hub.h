@@ -1,15 +1,13 @@
-// Live attendance events of one process, fanned out to the
-// WatchSessionAttendance streams of that process.
-//
-// Limitation (documented in the contract's spirit, "nothing is replayed"):
-// the hub is in-process, so with several replicas a watcher connected to
-// replica A does not see a check-in handled by replica B. Running more than
-// one replica needs a shared channel (for example Redis pub/sub on
-// "iop:attendance:<org>:<session>") feeding Publish on every replica; the
-// watchers and their lifecycle below would stay as they are.
+// Live attendance events, fanned out to the WatchSessionAttendance streams
+// of this process. A change reaches the hub twice on the replica that made
+// it: from its handler at once, and from the database's announcement
+// (ChangeRelay), which is also how other replicas hear of it. Each watched
+// session remembers the newest version delivered per record, so every
+// version is delivered once, and never after a newer one.
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <set>
@@ -51,7 +49,11 @@ class EventHub {
   bool Subscribe(const std::string& org, const std::string& session_id, SessionWatcher* watcher);
   // After this returns the hub never touches `watcher` again.
   void Unsubscribe(SessionWatcher* watcher);
+  // Delivers `event` to the session's watchers, unless its record's version
+  // was already delivered there (or a newer one).
   void Publish(const std::string& org, const std::string& session_id, const v1::AttendanceEvent& event);
+  // Whether anyone here watches the session.
+  bool Watched(const std::string& org, const std::string& session_id) const;
   // Ends every watch with UNAVAILABLE and refuses new ones.
   void Shutdown();
   size_t watchers() const;
@@ -65,6 +67,9 @@ class EventHub {
   mutable std::mutex mu_;
   std::condition_variable changed_;
   std::multimap<std::string, SessionWatcher*> watchers_;
+  // Per watched session: record id -> newest version delivered. Dropped
+  // with the session's last watcher.
+  std::map<std::string, std::map<std::string, std::int64_t>> delivered_;
   std::set<SessionWatcher*> gone_;  // finished during a round of calls
   bool shutting_down_ = false;
   bool stop_timer_ = false;

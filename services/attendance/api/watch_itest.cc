@@ -150,6 +150,97 @@ TEST_F(WatchTest, ShutdownEndsOpenWatchesWithUnavailable) {
   EXPECT_EQ(x.reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
+// Two replicas on one database: a watch on A hears what B writes, with the
+// kind of each change, and each change once.
+TEST_F(WatchTest, AWatchHearsChangesAnotherReplicaCommits) {
+  AttendanceUnderTest replica_b(fake_->address(), *svc_);
+  auto stub_b = replica_b.Stub();
+  ASSERT_TRUE(Eventually([&] {
+    return MetricValue(svc_->app(), "iop_attendance_change_feed_up") == 1 &&
+           MetricValue(replica_b.app(), "iop_attendance_change_feed_up") == 1;
+  }));
+  World w(*fake_, "replicas", 2);
+  std::string session = w.AddSession("s-replicas", absl::Now() - absl::Minutes(10), 180);
+  Watcher on_a = Watch(*stub_, w.As("front_desk"), session);
+  ASSERT_TRUE(Eventually([&] { return svc_->app().hub().watchers() == 1; }));
+
+  v1::AttendanceRecord in, out;
+  ASSERT_TRUE(CheckIn(*stub_b, w.As("front_desk"), session, "client-0", "b-in", &in, 7).ok());
+  v1::CheckOutRequest co;
+  co.set_session_id(session);
+  co.set_client_id("client-0");
+  ASSERT_TRUE(stub_b->CheckOut(WithToken(w.Admin()).get(), co, &out).ok());
+  v1::RecordAttendanceResponse resp;
+  ASSERT_TRUE(Record(*stub_b, w.Admin(), session, {Entry("client-1", v1::ATTENDANCE_STATUS_ABSENT_EXCUSED)}, "",
+                     &resp).ok());
+  v1::AttendanceEvent e;
+  ASSERT_TRUE(on_a.reader->Read(&e));
+  EXPECT_EQ(e.kind(), v1::EVENT_KIND_CHECKED_IN);
+  EXPECT_EQ(e.session_id(), session);
+  EXPECT_EQ(e.record().id(), in.id());
+  EXPECT_EQ(e.record().version(), in.version());
+  EXPECT_EQ(e.record().mood_rating(), 7);
+  EXPECT_FALSE(e.record().has_check_out_time()) << "the version checked in, not a later one";
+  ASSERT_TRUE(on_a.reader->Read(&e));
+  EXPECT_EQ(e.kind(), v1::EVENT_KIND_CHECKED_OUT);
+  EXPECT_EQ(e.record().version(), out.version());
+  EXPECT_TRUE(e.record().has_check_out_time());
+  ASSERT_TRUE(on_a.reader->Read(&e));
+  EXPECT_EQ(e.kind(), v1::EVENT_KIND_STATUS_RECORDED);
+  EXPECT_EQ(e.record().client_id(), "client-1");
+  EXPECT_EQ(e.record().status(), v1::ATTENDANCE_STATUS_ABSENT_EXCUSED);
+  // A's own write reaches A's watcher once, though A hears it twice.
+  v1::AttendanceRecord own;
+  ASSERT_TRUE(CheckIn(*stub_, w.Admin(), session, "client-1", "", &own).ok());
+  ASSERT_TRUE(on_a.reader->Read(&e));
+  EXPECT_EQ(e.kind(), v1::EVENT_KIND_CHECKED_IN);
+  EXPECT_EQ(e.record().client_id(), "client-1");
+  EXPECT_EQ(e.record().version(), own.version());
+  // No copy of it follows: the next event is the check-out.
+  v1::AttendanceRecord last;
+  v1::CheckOutRequest co1;
+  co1.set_session_id(session);
+  co1.set_client_id("client-1");
+  ASSERT_TRUE(stub_b->CheckOut(WithToken(w.Admin()).get(), co1, &last).ok());
+  ASSERT_TRUE(on_a.reader->Read(&e));
+  EXPECT_EQ(e.kind(), v1::EVENT_KIND_CHECKED_OUT);
+  EXPECT_EQ(e.record().version(), last.version());
+  on_a.ctx->TryCancel();
+  EXPECT_EQ(on_a.reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+// The feed's connection dies (a database restart, a failover): the gauge
+// says so, the feed comes back by itself, and changes flow again.
+TEST_F(WatchTest, TheChangeFeedReconnectsAfterLosingItsConnection) {
+  AttendanceUnderTest replica_b(fake_->address(), *svc_);
+  auto stub_b = replica_b.Stub();
+  ASSERT_TRUE(Eventually([&] { return MetricValue(svc_->app(), "iop_attendance_change_feed_up") == 1; }));
+  {
+    pqxx::connection admin(svc_->database_url());
+    pqxx::work tx(admin);
+    auto ended = tx.exec(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE application_name = 'iop-attendance-changes' AND datname = current_database()");
+    tx.commit();
+    ASSERT_EQ(ended.size(), 2u) << "one feed per replica";
+  }
+  ASSERT_TRUE(Eventually([&] { return MetricValue(svc_->app(), "iop_attendance_change_feed_up") == 0; }));
+  ASSERT_TRUE(Eventually([&] { return MetricValue(svc_->app(), "iop_attendance_change_feed_up") == 1; }));
+
+  World w(*fake_, "feed-back", 1);
+  std::string session = w.AddSession("s-feed", absl::Now() - absl::Minutes(10), 180);
+  Watcher on_a = Watch(*stub_, w.Admin(), session);
+  ASSERT_TRUE(Eventually([&] { return svc_->app().hub().watchers() == 1; }));
+  v1::AttendanceRecord in;
+  ASSERT_TRUE(CheckIn(*stub_b, w.Admin(), session, "client-0", "", &in).ok());
+  v1::AttendanceEvent e;
+  ASSERT_TRUE(on_a.reader->Read(&e));
+  EXPECT_EQ(e.kind(), v1::EVENT_KIND_CHECKED_IN);
+  EXPECT_EQ(e.record().id(), in.id());
+  on_a.ctx->TryCancel();
+  on_a.reader->Finish();
+}
+
 // SIGTERM takes this path (the host's drain) before any destructor runs.
 TEST_F(WatchTest, TheDrainEndsOpenWatchesAtOnce) {
   World w(*fake_, "drain", 1);

@@ -136,6 +136,10 @@ void AttendanceStore::Prepare() {
                                       " FROM attendance_records r WHERE r.org_id=$1 AND r.session_id=$2"
                                       " AND ($3::text[] = '{}' OR r.site_id = ANY($3::text[]))"
                                       " ORDER BY r.client_id");
+  pool_.Prepare("att_version", "SELECT " + kVersionCols +
+                                   " FROM attendance_records r JOIN attendance_record_versions v"
+                                   " ON v.record_id = r.id WHERE r.org_id=$1 AND r.id=$2"
+                                   " AND v.version=$3");
   pool_.Prepare("att_history", "SELECT " + kVersionCols +
                                    " FROM attendance_records r JOIN attendance_record_versions v"
                                    " ON v.record_id = r.id WHERE r.org_id=$1 AND r.session_id=$2"
@@ -383,6 +387,16 @@ std::vector<v1::AttendanceRecord> AttendanceStore::History(const auth::Caller& c
   std::vector<v1::AttendanceRecord> out;
   for (const auto& r : rows) out.push_back(ReadStored(r).record);
   return out;
+}
+
+std::optional<v1::AttendanceRecord> AttendanceStore::Version(const std::string& org,
+                                                             const std::string& record_id,
+                                                             std::int64_t version) {
+  auto rows = pool_.Read([&](pqxx::work& tx) {
+    return tx.exec_prepared("att_version", org, record_id, version);
+  }, "att_version");
+  if (rows.empty()) return std::nullopt;
+  return ReadStored(rows[0]).record;
 }
 
 std::vector<Stored> AttendanceStore::Records(const auth::Caller& caller, const Filter& f,

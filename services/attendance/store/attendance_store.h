@@ -78,6 +78,11 @@ class AttendanceStore {
   // Records of one session the caller may see, by client_id.
   std::vector<Stored> SessionRecords(const auth::Caller& caller,
                                                    const std::string& session_id);
+  // One version of a record, as it was written; nullopt when there is none.
+  // For relaying committed changes to watchers (no caller: the watchers
+  // were authorized when they subscribed).
+  std::optional<v1::AttendanceRecord> Version(const std::string& org, const std::string& record_id,
+                                              std::int64_t version);
   // Every version, oldest first; empty when there is no (visible) record.
   std::vector<v1::AttendanceRecord> History(const auth::Caller& caller, const std::string& session_id,
                                             const std::string& client_id);

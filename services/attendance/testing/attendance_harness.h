@@ -18,16 +18,19 @@ namespace iop::attendance::testing {
 class AttendanceUnderTest {
  public:
   explicit AttendanceUnderTest(const std::string& scheduling_addr, const std::string& prefix = "att")
-      : db_(prefix) {
-    config_ = iop::testing::TestConfig("attendance", db_.url(), iop::testing::RedisUrl());
-    config_.scheduling_addr = scheduling_addr;
-    app_ = std::make_unique<AttendanceApp>(config_);
-    app_->runtime().Start();
+      : db_(std::make_unique<iop::testing::ScratchDatabase>(prefix)), database_url_(db_->url()) {
+    Start(scheduling_addr);
+  }
+  // Another replica: its own server on `first`'s database (which must
+  // outlive it).
+  AttendanceUnderTest(const std::string& scheduling_addr, const AttendanceUnderTest& first)
+      : database_url_(first.database_url()) {
+    Start(scheduling_addr);
   }
   ~AttendanceUnderTest() { app_.reset(); }
 
   AttendanceApp& app() { return *app_; }
-  const std::string& database_url() const { return db_.url(); }
+  const std::string& database_url() const { return database_url_; }
   std::shared_ptr<grpc::Channel> Channel() {
     return grpc::CreateChannel("127.0.0.1:" + std::to_string(app_->runtime().port()),
                                grpc::InsecureChannelCredentials());
@@ -35,7 +38,15 @@ class AttendanceUnderTest {
   std::unique_ptr<v1::AttendanceService::Stub> Stub() { return v1::AttendanceService::NewStub(Channel()); }
 
  private:
-  iop::testing::ScratchDatabase db_;
+  void Start(const std::string& scheduling_addr) {
+    config_ = iop::testing::TestConfig("attendance", database_url_, iop::testing::RedisUrl());
+    config_.scheduling_addr = scheduling_addr;
+    app_ = std::make_unique<AttendanceApp>(config_);
+    app_->runtime().Start();
+  }
+
+  std::unique_ptr<iop::testing::ScratchDatabase> db_;  // null for a second replica
+  std::string database_url_;
   config::Config config_;
   std::unique_ptr<AttendanceApp> app_;
 };
