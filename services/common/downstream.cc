@@ -23,6 +23,10 @@ Downstream::Downstream(std::string name, const std::string& address, const confi
   // Fail fast while the peer is down instead of queueing calls behind reconnects.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  // One connection to every address the peer's name resolves to (a headless
+  // Service: one per replica), calls spread over them in turn. With
+  // pick_first every call of this replica would go to one peer replica.
+  args.SetLoadBalancingPolicyName("round_robin");
   channel_ = grpc::CreateCustomChannel(address, MakeClientCredentials(tls), args);
 }
 

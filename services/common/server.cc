@@ -16,6 +16,7 @@ namespace {
 constexpr auto kProbePeriod = std::chrono::seconds(1);
 // How long no call may arrive before the transport closes during a drain.
 constexpr auto kQuietBeforeClose = std::chrono::milliseconds(250);
+constexpr int kMaxConnectionAgeMs = 5 * 60 * 1000;
 
 sigset_t TerminationSignals() {
   sigset_t set;
@@ -60,6 +61,11 @@ void ServiceHost::Start() {
   // Larger requests fail with RESOURCE_EXHAUSTED before any handler runs.
   builder.SetMaxReceiveMessageSize(config_.max_message_bytes);
   builder.SetMaxSendMessageSize(config_.max_message_bytes);
+  // Clients reconnect (and resolve the name again) every few minutes, so
+  // peers spread their calls over replicas that started after they
+  // connected. Open calls, long watches included, run on to their end: no
+  // grace limit is set.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, kMaxConnectionAgeMs);
   for (auto* s : services_) builder.RegisterService(s);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
   factories.push_back(metrics::MakeInterceptorFactory(*grpc_metrics_));
