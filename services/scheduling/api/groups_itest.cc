@@ -213,6 +213,17 @@ TEST_F(GroupsTest, SessionsKeepStableIdsThroughCancelAndReschedule) {
   ASSERT_TRUE(stub_->GetSession(WithToken(o.admin).get(), get, &got).ok());
   EXPECT_EQ(got.start_time().seconds(), extra.start_time().seconds());
   EXPECT_EQ(GroupSessions(o.admin, g.id(), CivilDay(2030, 1, 1), CivilDay(2030, 2, 1)).size(), 7u);
+  // Only within the group's dates (Jan 7 to Jan 27 in New York).
+  for (int day : {6, 28}) {
+    *one.mutable_session()->mutable_start_time() = Utc(2030, 1, day, 15, 0);
+    *one.mutable_session()->mutable_end_time() = Utc(2030, 1, day, 16, 0);
+    grpc::Status outside = stub_->CreateSession(WithToken(o.admin).get(), one, &extra);
+    EXPECT_EQ(outside.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << day;
+    EXPECT_EQ(Violations(outside), (std::vector<std::pair<std::string, std::string>>{{"OUTSIDE_GROUP_DATES", g.id()}}));
+  }
+  *one.mutable_session()->mutable_start_time() = Utc(2030, 1, 27, 15, 0);
+  *one.mutable_session()->mutable_end_time() = Utc(2030, 1, 27, 16, 0);
+  EXPECT_TRUE(stub_->CreateSession(WithToken(o.admin).get(), one, &extra).ok()) << "the last day is inside";
 }
 
 TEST_F(GroupsTest, PaginationVisitsEverySessionOnceWithTiedStarts) {

@@ -46,6 +46,18 @@ rows::FoundSession RequireSession(pqxx::work& tx, const auth::Caller& caller, co
   return std::move(*found);
 }
 
+// A one-off belongs to the group's life: its roster is the group's
+// memberships, which do not reach outside the group's dates.
+void RequireWithinGroupDates(const rows::GroupRecord& g, absl::CivilDay day) {
+  const auto& series = g.series;
+  if (day >= series.starts_on && (!series.ends_on || day <= *series.ends_on)) return;
+  const std::string runs = "group " + g.group.id() + " runs from " + domain::FormatDate(series.starts_on) +
+                           (series.ends_on ? " to " + domain::FormatDate(*series.ends_on) : " on");
+  errors::Throw(errors::FailedPrecondition(
+      "the session's date " + domain::FormatDate(day) + " is outside the group's dates",
+      {{"OUTSIDE_GROUP_DATES", g.group.id(), runs}}));
+}
+
 }  // namespace
 
 Listed<v1::Session> ScheduleStore::ListSessions(const auth::Caller& caller,
@@ -174,6 +186,7 @@ v1::Session ScheduleStore::CreateSession(const auth::Caller& caller, const v1::S
         s.room_id = in.room_id().empty() ? g.group.room_id() : in.room_id();
         s.one_off = true;
         domain::Localize(s, g.series.tz);
+        RequireWithinGroupDates(g, s.local_date);
         std::vector<errors::Violation> violations;
         rows::CheckResources(tx, caller.org, g.group.site_id(), s.facilitator_ids, s.room_id, g.group.max_size(),
                              "session.", violations);
