@@ -13,6 +13,14 @@
 #include "common/sql.h"
 
 namespace iop::audit {
+std::string InsertEventSql(int first) {
+  std::string p[7];
+  for (int i = 0; i < 7; ++i) p[i] = "$" + std::to_string(first + i);
+  return "INSERT INTO audit_events (org_id, subject, roles, method, resource_ids, outcome, detail) "
+         "VALUES (" + p[0] + ", " + p[1] + ", " + p[2] + "::text[], " + p[3] + ", " + p[4] +
+         "::text[], " + p[5] + ", " + p[6] + ")";
+}
+
 namespace {
 
 constexpr std::string_view kTokenPrefix = "a1:";
@@ -36,9 +44,7 @@ std::vector<std::string> ParseJsonArray(const std::string& text) {
 }
 
 constexpr const char* kInsertName = "iop_audit_insert";
-constexpr const char* kInsertSql =
-    "INSERT INTO audit_events (org_id, subject, roles, method, resource_ids, outcome, detail) "
-    "VALUES ($1, $2, $3::text[], $4, $5::text[], $6, $7)";
+const std::string kInsertSql = InsertEventSql(1);
 
 thread_local CallAudit* current_call = nullptr;
 
@@ -76,9 +82,13 @@ AuditEvent CallAudit::Event(std::string outcome, const std::vector<std::string>&
 }
 
 void CallAudit::WriteWithin(pqxx::transaction_base& tx, const std::vector<std::string>& more_ids) {
-  if (committed_) return;
-  InsertEvent(tx, Event("OK", more_ids));
+  if (auto event = TakeForWrite(more_ids)) InsertEvent(tx, *event);
+}
+
+std::optional<AuditEvent> CallAudit::TakeForWrite(const std::vector<std::string>& more_ids) {
+  if (committed_) return std::nullopt;
   written_ = true;
+  return Event("OK", more_ids);
 }
 
 std::string EncodePageToken(std::int64_t last_id) {

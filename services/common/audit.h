@@ -79,6 +79,10 @@ class AuditLog {
 
 // Appends `event` inside the caller's transaction (a prepared statement).
 void InsertEvent(pqxx::transaction_base& tx, const AuditEvent& event);
+// The INSERT of one event with its values in parameters $first .. $first+6,
+// for a statement that does other work in the same round trip (the write's
+// idempotency record); pass them with EventParams' order.
+std::string InsertEventSql(int first);
 
 // The audit event of the call this thread is serving, for a write to carry
 // into its own transaction: the event then commits if and only if the write
@@ -104,6 +108,10 @@ class CallAudit {
   // the call plus `more_ids` (the ids of what the write returned). Nothing
   // once an earlier transaction of this call committed the event.
   void WriteWithin(pqxx::transaction_base& tx, const std::vector<std::string>& more_ids);
+  // For a caller that writes the event itself in the transaction (one
+  // statement with other work): the event WriteWithin would write, counted
+  // as written; nullopt once an earlier transaction committed it.
+  std::optional<AuditEvent> TakeForWrite(const std::vector<std::string>& more_ids);
   // The call's event as it stands: its ids so far plus `more_ids`.
   AuditEvent Event(std::string outcome, const std::vector<std::string>& more_ids = {}) const;
   // The transaction that last ran WriteWithin has committed.

@@ -7,9 +7,19 @@
 #include <algorithm>
 #include <memory>
 
+#include "common/sql.h"
+
 namespace iop::idempotency {
 
 namespace {
+
+constexpr const char* kCompleteAuditedName = "iop_idempotency_complete_audited";
+// The UPDATE runs whether or not the INSERT reads its result (a data-changing
+// WITH always runs once); RETURNING reports how many claims it completed.
+const std::string kCompleteAuditedSql =
+    "WITH completed AS (UPDATE idempotency_keys SET response = $4"
+    " WHERE org_id = $1 AND method = $2 AND request_id = $3 RETURNING 1) " +
+    audit::InsertEventSql(5) + " RETURNING (SELECT count(*) FROM completed)";
 
 bool Visible(const auth::Caller& caller, const google::protobuf::Message& m, int depth) {
   using google::protobuf::FieldDescriptor;
@@ -86,6 +96,19 @@ std::string RequestFingerprint(const google::protobuf::Message& request) {
     copy->SerializeToCodedStream(&coded);
   }
   return Fingerprint(bytes);
+}
+
+void CompleteAudited(pqxx::work& tx, const std::string& org, const std::string& method,
+                     const std::string& request_id, const std::string& response_bytes,
+                     const audit::AuditEvent& event) {
+  tx.conn().prepare(kCompleteAuditedName, kCompleteAuditedSql);
+  const pqxx::row done = tx.exec_prepared1(
+      kCompleteAuditedName, org, method, request_id, pqxx::binarystring(response_bytes), event.org,
+      event.subject, sql::TextArray(event.roles), event.method, sql::TextArray(event.resource_ids),
+      event.outcome, event.detail);
+  if (done[0].as<int>() != 1) {
+    throw std::logic_error("Complete without Claim for " + method + "/" + request_id);
+  }
 }
 
 }  // namespace iop::idempotency

@@ -94,6 +94,20 @@ TEST_F(AuditedWriteTest, EventCommitsWithTheWriteAndNamesWhatItReturned) {
   EXPECT_EQ(audit::CallAudit::Current(), nullptr) << "uninstalled when the call ends";
 }
 
+// With a request_id the event goes in one statement with the stored
+// response; without one, on its own. Both commit with the write.
+TEST_F(AuditedWriteTest, WriteWithoutRequestIdIsAuditedToo) {
+  {
+    audit::CallAudit call(Base(), touched_, detail_);
+    Write("");
+    EXPECT_TRUE(call.committed());
+  }
+  auto events = Events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].event.resource_ids,
+            (std::vector<std::string>{"touched-before-the-write", "site-1"}));
+}
+
 TEST_F(AuditedWriteTest, RolledBackWriteLeavesNoEventForTheRunnerToWriteItself) {
   audit::CallAudit call(Base(), touched_, detail_);
   EXPECT_THROW(Write("r1", /*fail=*/true), std::runtime_error);
