@@ -98,14 +98,21 @@ std::string RequestFingerprint(const google::protobuf::Message& request) {
   return Fingerprint(bytes);
 }
 
-void CompleteAudited(pqxx::work& tx, const std::string& org, const std::string& method,
-                     const std::string& request_id, const std::string& response_bytes,
-                     const audit::AuditEvent& event) {
+void Finish(pqxx::work& tx, const std::string& org, const std::string& method,
+            const std::string& request_id, const google::protobuf::Message& response) {
+  const std::string response_bytes = response.SerializeAsString();
+  auto* audit = audit::CallAudit::Current();
+  auto event = audit ? audit->TakeForWrite(ResponseIds(response)) : std::nullopt;
+  if (!event || request_id.empty()) {
+    Complete(tx, org, method, request_id, response_bytes);
+    if (event) audit::InsertEvent(tx, *event);
+    return;
+  }
   tx.conn().prepare(kCompleteAuditedName, kCompleteAuditedSql);
   const pqxx::row done = tx.exec_prepared1(
-      kCompleteAuditedName, org, method, request_id, pqxx::binarystring(response_bytes), event.org,
-      event.subject, sql::TextArray(event.roles), event.method, sql::TextArray(event.resource_ids),
-      event.outcome, event.detail);
+      kCompleteAuditedName, org, method, request_id, pqxx::binarystring(response_bytes), event->org,
+      event->subject, sql::TextArray(event->roles), event->method, sql::TextArray(event->resource_ids),
+      event->outcome, event->detail);
   if (done[0].as<int>() != 1) {
     throw std::logic_error("Complete without Claim for " + method + "/" + request_id);
   }

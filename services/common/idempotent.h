@@ -31,11 +31,11 @@ std::vector<std::string> ResponseIds(const google::protobuf::Message& response);
 // Fingerprint of `request` without its `request_id` field.
 std::string RequestFingerprint(const google::protobuf::Message& request);
 
-// Complete (the stored response) and the call's audit event in one
-// statement: a round trip less for every write with a request_id.
-void CompleteAudited(pqxx::work& tx, const std::string& org, const std::string& method,
-                     const std::string& request_id, const std::string& response_bytes,
-                     const audit::AuditEvent& event);
+// The end of a write's work in its transaction: stores the response for
+// replays and writes the call's audit event (audit::CallAudit), in one
+// statement when there is a request_id.
+void Finish(pqxx::work& tx, const std::string& org, const std::string& method,
+            const std::string& request_id, const google::protobuf::Message& response);
 
 // What a write does besides answering, once its own work has committed.
 template <class Response>
@@ -85,14 +85,7 @@ Response WriteOnce(db::Pool& pool, const auth::Caller& caller, const std::string
                 "request_id", "was already used for a different request; use a new request_id"));
           }
           Response fresh = work(tx);
-          auto* audit = audit::CallAudit::Current();
-          auto event = audit ? audit->TakeForWrite(ResponseIds(fresh)) : std::nullopt;
-          if (event && !request_id.empty()) {
-            CompleteAudited(tx, caller.org, method, request_id, fresh.SerializeAsString(), *event);
-          } else {
-            Complete(tx, caller.org, method, request_id, fresh.SerializeAsString());
-            if (event) audit::InsertEvent(tx, *event);
-          }
+          Finish(tx, caller.org, method, request_id, fresh);
           if (after.invalidate) attempted = fresh;
           return fresh;
         },
