@@ -3,6 +3,7 @@
 #pragma once
 
 #include "common/downstream.h"
+#include "common/periodic.h"
 #include "common/runtime.h"
 #include "outcomes/api/outcomes_api.h"
 #include "outcomes/store/assessment_store.h"
@@ -25,7 +26,10 @@ class OutcomesApp {
         assessments_(runtime_.db(), runtime_.cache()),
         directory_(scheduling_, runtime_.cache()),
         metrics_(runtime_.metrics().registry(), [this] { return assessments_.CountOpenAlerts(); }),
-        api_(runtime_.runner(), instruments_, assessments_, directory_, metrics_, runtime_.audit()) {
+        api_(runtime_.runner(), instruments_, assessments_, directory_, metrics_, runtime_.audit()),
+        // Other replicas raise and acknowledge alerts too; without this the
+        // gauge here would keep an old count until this replica changes one.
+        open_alerts_refresh_(std::chrono::seconds(30), [this] { metrics_.RefreshOpenAlerts(); }) {
     metrics_.RefreshOpenAlerts();
     runtime_.host().AddService(&api_);
   }
@@ -41,6 +45,7 @@ class OutcomesApp {
   api::SchedulingDirectory directory_;
   api::OutcomesMetrics metrics_;
   api::OutcomesApi api_;
+  server::Periodic open_alerts_refresh_;  // last: stops first
 };
 
 }  // namespace iop::outcomes

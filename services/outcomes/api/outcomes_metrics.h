@@ -14,8 +14,8 @@ namespace iop::outcomes::api {
 
 class OutcomesMetrics {
  public:
-  // `count_open` reads the number of open alerts; called at start and after
-  // every change.
+  // `count_open` reads the number of open alerts; called at start, after
+  // every change this replica makes, and every 30 s (OutcomesApp).
   OutcomesMetrics(prometheus::Registry& registry, std::function<int64_t()> count_open)
       : assessments_(prometheus::BuildCounter()
                          .Name("iop_outcomes_assessments_total")
