@@ -53,6 +53,14 @@ constexpr char kLeaseTag = 'L';
 // Long enough for any load; a load that outlives its lease just does not store.
 constexpr const char* kLeaseMillis = "3000";
 
+// Deletes the keys and tells every replica (ARGV[1] is the channel, ARGV[2]
+// the encoded keys) in one step, so no replica can miss the message of a
+// delete that happened.
+constexpr const char* kDeleteScript =
+    "redis.call('DEL', unpack(KEYS)) "
+    "redis.call('PUBLISH', ARGV[1], ARGV[2]) "
+    "return 1";
+
 // Stores ARGV[2] for ARGV[3] ms only while KEYS[1] still holds our lease.
 constexpr const char* kFillScript =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then "
@@ -122,6 +130,10 @@ struct Cache::Metrics {
                  .Name("iop_cache_hits_total")
                  .Help("Reads answered from Redis")
                  .Register(registry)),
+        near_hits(prometheus::BuildCounter()
+                      .Name("iop_cache_near_hits_total")
+                      .Help("Reads answered from this process's copy, without Redis")
+                      .Register(registry)),
         misses(prometheus::BuildCounter()
                    .Name("iop_cache_misses_total")
                    .Help("Reads answered by the database (not cached, or Redis unavailable)")
@@ -130,6 +142,17 @@ struct Cache::Metrics {
                    .Name("iop_cache_errors_total")
                    .Help("Failed Redis operations by op (get, lease, set, del, connect)")
                    .Register(registry)),
+        heard(prometheus::BuildCounter()
+                  .Name("iop_cache_invalidations_heard_total")
+                  .Help("Invalidation messages of other replicas' writes received")
+                  .Register(registry)
+                  .Add({})),
+        near_up(prometheus::BuildGauge()
+                    .Name("iop_cache_near_up")
+                    .Help("1 while this process hears other replicas' invalidations and "
+                          "may answer from its own copy")
+                    .Register(registry)
+                    .Add({})),
         up(prometheus::BuildGauge()
                .Name("iop_cache_up")
                .Help("1 while Redis is in use, 0 while the circuit is open")
@@ -153,14 +176,21 @@ struct Cache::Metrics {
     return Remembered(hits_by_cache, cache,
                       [&]() -> auto& { return hits.Add({{"cache", std::string(cache)}}); });
   }
+  prometheus::Counter& NearHits(std::string_view cache) {
+    return Remembered(near_hits_by_cache, cache,
+                      [&]() -> auto& { return near_hits.Add({{"cache", std::string(cache)}}); });
+  }
   prometheus::Counter& Misses(std::string_view cache) {
     return Remembered(misses_by_cache, cache,
                       [&]() -> auto& { return misses.Add({{"cache", std::string(cache)}}); });
   }
 
   prometheus::Family<prometheus::Counter>& hits;
+  prometheus::Family<prometheus::Counter>& near_hits;
   prometheus::Family<prometheus::Counter>& misses;
   prometheus::Family<prometheus::Counter>& errors;
+  prometheus::Counter& heard;
+  prometheus::Gauge& near_up;
   prometheus::Gauge& up;
   prometheus::Family<prometheus::Histogram>& seconds;
 
@@ -183,13 +213,16 @@ struct Cache::Metrics {
   std::mutex mu;
   ByName<prometheus::Histogram> latency_by_op;
   ByName<prometheus::Counter> hits_by_cache;
+  ByName<prometheus::Counter> near_hits_by_cache;
   ByName<prometheus::Counter> misses_by_cache;
 };
 
 Cache::Cache(CacheOptions options, prometheus::Registry& registry)
     : service_(options.service),
       max_pending_(options.max_pending_invalidations),
-      lease_prefix_(UniqueProcessTag()) {
+      lease_prefix_(UniqueProcessTag()),
+      near_(options.near_ttl, options.near_max_entries),
+      channel_(ServicePrefix(options.service) + "invalidations") {
   if (!ValidServiceName(service_)) {
     throw std::invalid_argument("cache service name must be letters, digits, '_', '-' or '.'");
   }
@@ -220,17 +253,70 @@ Cache::Cache(CacheOptions options, prometheus::Registry& registry)
   });
   // Reports the initial state (gauge and log) before the first request.
   client_->Run({"PING"});
+  subscriber_ = std::make_unique<RedisSubscriber>(
+      client_options, channel_,
+      [this](const std::string& message) {
+        Invalidation heard = DecodeInvalidation(message);
+        // Our own writes were applied here before they were acknowledged;
+        // their echo would only evict what was read since.
+        if (heard.sender == lease_prefix_) return;
+        if (heard.keys.empty()) {
+          OnInvalidation(std::nullopt);
+        } else {
+          OnInvalidation(heard.keys);
+        }
+        metrics_->heard.Increment();
+      },
+      [this](bool subscribed) {
+        // While not subscribed this process may miss other replicas' writes.
+        if (subscribed) {
+          near_.Enable();
+        } else {
+          near_.Disable();
+        }
+        metrics_->near_up.Set(subscribed ? 1 : 0);
+      });
 }
 
 Cache::~Cache() = default;
 
 std::optional<std::string> Cache::GetOrLoad(const Key& key, std::chrono::milliseconds ttl,
-                                            const Loader& load, std::string_view cache_name) {
+                                            const Loader& load, std::string_view cache_name,
+                                            KeepNear keep) {
   if (ttl.count() <= 0) throw std::invalid_argument("cache ttl must be positive");
   const std::string full = BuildKey(service_, key);
+  // Before the read: an invalidation heard after this point keeps what the
+  // read returns out of the near copy.
+  const NearCache::Ticket ticket = near_.Begin(full);
   Loaded loaded = flights_.Do(full, [&] { return ReadThrough(full, ttl, load, cache_name); });
   (loaded.from_cache ? metrics_->Hits(cache_name) : metrics_->Misses(cache_name)).Increment();
+  if (keep == KeepNear::kYes && loaded.value) near_.Store(full, ticket, *loaded.value);
   return std::move(loaded.value);
+}
+
+std::optional<std::string> Cache::Peek(const Key& key, std::string_view cache_name) {
+  // An open circuit may be a hung Redis that also holds back other
+  // replicas' invalidations: serve nothing near while it lasts.
+  if (!client_->Healthy()) return std::nullopt;
+  auto value = near_.Get(BuildKey(service_, key));
+  if (value) metrics_->NearHits(cache_name).Increment();
+  return value;
+}
+
+void Cache::OnInvalidation(const std::optional<std::vector<std::string>>& keys) {
+  // Detach running reads first, then invalidate: a caller arriving in
+  // between starts a fresh read, whose store the invalidation then refuses
+  // only needlessly; the other order would let it join an older read and
+  // store that.
+  if (!keys) {
+    flights_.ForgetAll();
+    near_.InvalidateAll();
+    return;
+  }
+  for (const auto& k : *keys) {
+    flights_.Forget(k);
+    near_.Invalidate(k);
+  }
 }
 
 Cache::Loaded Cache::ReadThrough(const std::string& key, std::chrono::milliseconds ttl,
@@ -280,12 +366,15 @@ void Cache::Invalidate(const std::vector<Key>& keys) {
   for (const Key& k : keys) {
     full.push_back(BuildKey(service_, k));
     EpochOf(full.back()).fetch_add(1);
+    near_.Invalidate(full.back());
   }
   if (!DeleteKeys(full, keys.front().kind())) RememberPending(full, false);
   // Only now: a read that started before the DEL reached Redis (or before
   // the keys were remembered) may have been answered with the old entry,
-  // and callers arriving after we return must not share its result.
-  for (const auto& k : full) flights_.Forget(k);
+  // and callers arriving after we return must not share its result. The
+  // near copy is invalidated again for the same reason: a caller that
+  // joined such a read may have stored its result there meanwhile.
+  OnInvalidation(full);
 }
 
 bool Cache::ReadyForReads(std::string_view cache_name) {
@@ -327,8 +416,10 @@ bool Cache::DrainPending(std::string_view cache_name) {
 }
 
 bool Cache::DeleteKeys(const std::vector<std::string>& keys, std::string_view cache_name) {
-  std::vector<std::string> argv{"DEL"};
+  std::vector<std::string> argv{"EVAL", kDeleteScript, std::to_string(keys.size())};
   argv.insert(argv.end(), keys.begin(), keys.end());
+  argv.push_back(channel_);
+  argv.push_back(EncodeInvalidation(lease_prefix_, keys));
   return Call("del", cache_name, argv).ok();
 }
 
@@ -348,6 +439,11 @@ bool Cache::FlushServiceKeys(std::string_view cache_name) {
     for (const auto& e : scan.reply.elements[1].elements) found.push_back(e.str);
     if (!found.empty() && !DeleteKeys(found, cache_name)) return false;
   } while (cursor != "0");
+  // Near copies may hold keys Redis no longer has: they all go.
+  if (!Call("del", cache_name, {"PUBLISH", channel_, EncodeInvalidation(lease_prefix_, {})}).ok()) {
+    return false;
+  }
+  OnInvalidation(std::nullopt);
   log::Info("cache flushed after lost invalidations", {{"service", service_}});
   return true;
 }

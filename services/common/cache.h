@@ -22,7 +22,9 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/near_cache.h"
 #include "common/redis_client.h"
+#include "common/redis_subscriber.h"
 
 namespace prometheus {
 class Registry;
@@ -91,6 +93,10 @@ class SingleFlight {
     std::lock_guard lock(mu_);
     flights_.erase(key);
   }
+  void ForgetAll() {
+    std::lock_guard lock(mu_);
+    flights_.clear();
+  }
 
  private:
   struct Flight {
@@ -111,7 +117,16 @@ struct CacheOptions {
   // Keys remembered after failed invalidations; beyond this the whole
   // service prefix is flushed instead.
   std::size_t max_pending_invalidations = 10000;
+  // The in-process copy Peek answers from (see near_cache.h). Its ttl bounds
+  // how long a replica can serve an entry whose invalidation it never heard
+  // of (the writer could not reach Redis, or this replica's subscription
+  // hung without dropping).
+  std::chrono::milliseconds near_ttl{2000};
+  std::size_t near_max_entries = 10000;
 };
+
+// Whether GetOrLoad keeps what it returns in the in-process copy for Peek.
+enum class KeepNear { kNo, kYes };
 
 class Cache {
  public:
@@ -132,10 +147,21 @@ class Cache {
   // every caller that waited for it. `load` must not call GetOrLoad for the
   // same key. `cache_name` labels the metrics ("group", "sessions", ...).
   std::optional<std::string> GetOrLoad(const Key& key, std::chrono::milliseconds ttl,
-                                       const Loader& load, std::string_view cache_name);
+                                       const Loader& load, std::string_view cache_name,
+                                       KeepNear keep = KeepNear::kNo);
 
-  // Deletes the keys. Call after the database transaction commits. Never
-  // throws; a delete Redis does not confirm is retried before any later read
+  // For threads that must not block (gRPC's): the value from this process's
+  // copy, kept by GetOrLoad(..., KeepNear::kYes); nullopt means "read it
+  // with GetOrLoad". Never touches the network. An entry is served only
+  // while this process hears the other replicas' invalidations (its Redis
+  // subscription is up) and Redis answers. This replica's own writes are
+  // seen as soon as Invalidate returns; another replica's as soon as its
+  // message arrives, which is after that replica's write was acknowledged:
+  // a read racing it there may get the previous version.
+  std::optional<std::string> Peek(const Key& key, std::string_view cache_name);
+
+  // Deletes the keys, here and, through Redis, in every replica's in-process
+  // copy. Call after the database transaction commits. Never throws; a delete Redis does not confirm is retried before any later read
   // is served from Redis (see cache.cc).
   void Invalidate(const std::vector<Key>& keys);
 
@@ -156,6 +182,8 @@ class Cache {
   bool DeleteKeys(const std::vector<std::string>& keys, std::string_view cache_name);
   bool FlushServiceKeys(std::string_view cache_name);
   void RememberPending(const std::vector<std::string>& keys, bool flush_all);
+  // Another replica (or this one) invalidated keys; nullopt: all of them.
+  void OnInvalidation(const std::optional<std::vector<std::string>>& keys);
   RedisResult Call(std::string_view op, std::string_view cache_name,
                    const std::vector<std::string>& argv);
   std::atomic<std::uint64_t>& EpochOf(const std::string& key);
@@ -163,10 +191,14 @@ class Cache {
 
   const std::string service_;
   const std::size_t max_pending_;
+  // Unique to this Cache object: prefixes its leases and names it as the
+  // sender of its invalidation messages.
   const std::string lease_prefix_;
   std::atomic<std::uint64_t> lease_counter_{0};
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<RedisClient> client_;
+  NearCache near_;
+  const std::string channel_;  // where invalidations are announced
   SingleFlight<Loaded> flights_;
   // Invalidation counters per key hash: a load that overlapped an
   // invalidation of its key does not store what it read.
@@ -177,6 +209,9 @@ class Cache {
   bool pending_flush_all_ = false;
   std::atomic<bool> has_pending_{false};
   std::mutex drain_mu_;  // one thread replays pending deletes at a time
+
+  // Last: it calls into the members above until it is destroyed.
+  std::unique_ptr<RedisSubscriber> subscriber_;
 };
 
 }  // namespace iop::cache

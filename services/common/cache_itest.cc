@@ -485,5 +485,186 @@ TEST(CacheFaultTest, TooManyMissedInvalidationsFlushTheServicePrefix) {
   EXPECT_EQ(RawGet(redis.port(), BuildKey(other_options.service, untouched)), "v1");
 }
 
+// ---- the near copy (Peek) ------------------------------------------------------
+
+// Reads `key` through (keeping it near) until Peek serves it: the copy is
+// off until the subscription to other replicas' invalidations is up.
+std::optional<std::string> WarmNear(Cache& cache, const Key& key, const Cache::Loader& load,
+                                    Clock::duration within = 5s) {
+  const auto until = Clock::now() + within;
+  while (Clock::now() < until) {
+    cache.GetOrLoad(key, 60s, load, "group", KeepNear::kYes);
+    if (auto v = cache.Peek(key, "group")) return v;
+    std::this_thread::sleep_for(10ms);
+  }
+  return std::nullopt;
+}
+
+// Polls Peek until it no longer serves `stale`; false if it still does
+// after `within`.
+bool NearDropsWithin(Cache& cache, const Key& key, const std::string& stale,
+                     Clock::duration within) {
+  const auto until = Clock::now() + within;
+  while (Clock::now() < until) {
+    if (cache.Peek(key, "group") != stale) return true;
+    std::this_thread::sleep_for(2ms);
+  }
+  return false;
+}
+
+TEST(NearCacheItest, ServesReadsKeptNearWithoutRedisOrTheLoader) {
+  prometheus::Registry registry;
+  CacheOptions options = Options(testing::RedisUrl());
+  Cache cache(options, registry);
+  CountingLoader loader;
+  Key kept("org1", "group", "near"), other("org1", "group", "far");
+  ASSERT_EQ(WarmNear(cache, kept, loader.fn()), "v1");
+  cache.GetOrLoad(other, 60s, loader.fn(), "group");  // not kept near
+  EXPECT_EQ(cache.Peek(other, "group"), std::nullopt);
+  EXPECT_EQ(cache.Peek(Key("org2", "group", "near"), "group"), std::nullopt) << "another org's key";
+
+  const double redis_reads = MetricValue(registry, "iop_cache_hits_total", {{"cache", "group"}}) +
+                             MetricValue(registry, "iop_cache_misses_total", {{"cache", "group"}});
+  const int loads = loader.calls.load();
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(cache.Peek(kept, "group"), "v1");
+  EXPECT_EQ(loader.calls.load(), loads);
+  EXPECT_EQ(MetricValue(registry, "iop_cache_hits_total", {{"cache", "group"}}) +
+                MetricValue(registry, "iop_cache_misses_total", {{"cache", "group"}}),
+            redis_reads);
+  EXPECT_GE(MetricValue(registry, "iop_cache_near_hits_total", {{"cache", "group"}}), 100);
+}
+
+TEST(NearCacheItest, OwnWriteIsSeenAsSoonAsInvalidateReturns) {
+  prometheus::Registry registry;
+  Cache cache(Options(testing::RedisUrl()), registry);
+  CountingLoader loader;
+  Key key("org1", "group", "g1");
+  ASSERT_EQ(WarmNear(cache, key, loader.fn()), "v1");
+  loader.value = "v2";
+  cache.Invalidate({key});
+  EXPECT_EQ(cache.Peek(key, "group"), std::nullopt);
+  EXPECT_EQ(cache.GetOrLoad(key, 60s, loader.fn(), "group", KeepNear::kYes), "v2");
+  EXPECT_EQ(cache.Peek(key, "group"), "v2");
+}
+
+TEST(NearCacheItest, AnotherReplicasWriteReachesTheNearCopy) {
+  prometheus::Registry registry_a, registry_b;
+  CacheOptions options = Options(testing::RedisUrl());
+  Cache replica_a(options, registry_a);
+  Cache replica_b(options, registry_b);
+  CountingLoader loader;
+  Key key("org1", "group", "g1"), untouched("org1", "group", "g2");
+  ASSERT_EQ(WarmNear(replica_a, key, loader.fn()), "v1");
+  ASSERT_EQ(WarmNear(replica_a, untouched, loader.fn()), "v1");
+  ASSERT_EQ(WarmNear(replica_b, key, loader.fn()), "v1");  // B listens too
+
+  loader.value = "v2";
+  replica_b.Invalidate({key});
+  EXPECT_TRUE(NearDropsWithin(replica_a, key, "v1", 1s)) << "A kept serving the old version";
+  EXPECT_EQ(replica_a.Peek(untouched, "group"), "v1") << "only the written key goes";
+  EXPECT_EQ(replica_a.GetOrLoad(key, 60s, loader.fn(), "group", KeepNear::kYes), "v2");
+  EXPECT_EQ(replica_a.Peek(key, "group"), "v2");
+}
+
+// Replica A reads a hot key from many threads, near first, while replica B
+// keeps writing it. Once A has heard of a write, no read that begins there
+// may return an older version (before, it may: the write was not yet known
+// there). Once the writes stop, A serves the last one.
+TEST(NearCacheItest, NoReadOlderThanAWriteAlreadyHeardOf) {
+  prometheus::Registry registry_a, registry_b;
+  CacheOptions options = Options(testing::RedisUrl());
+  Cache replica_a(options, registry_a);
+  Cache replica_b(options, registry_b);
+  Key key("org1", "group", "hot");
+  std::atomic<int> version{0};
+  auto load = [&]() -> std::optional<std::string> { return std::to_string(version.load()); };
+  ASSERT_TRUE(WarmNear(replica_a, key, load).has_value());
+  ASSERT_TRUE(WarmNear(replica_b, key, load).has_value());
+
+  std::atomic<int> heard_version{0};  // the newest write A has heard of
+  std::atomic<bool> stop{false};
+  std::atomic<int> older{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 4; ++r) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        const int floor = heard_version.load();
+        auto v = replica_a.Peek(key, "group");
+        if (!v) v = replica_a.GetOrLoad(key, 60s, load, "group", KeepNear::kYes);
+        if (std::stoi(v.value()) < floor) older.fetch_add(1);
+      }
+    });
+  }
+  const auto until = Clock::now() + 2s;
+  int writes = 0, unheard = 0;
+  while (Clock::now() < until) {
+    const int written = version.fetch_add(1) + 1;  // the "commit"
+    replica_b.Invalidate({key});
+    ++writes;
+    const auto wait_until = Clock::now() + 1s;
+    while (MetricValue(registry_a, "iop_cache_invalidations_heard_total") < writes &&
+           Clock::now() < wait_until) {
+      std::this_thread::sleep_for(100us);
+    }
+    if (MetricValue(registry_a, "iop_cache_invalidations_heard_total") < writes) ++unheard;
+    heard_version.store(written);
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(older.load(), 0) << "in " << writes << " writes";
+  EXPECT_EQ(unheard, 0) << "writes A did not hear of within 1 s";
+  EXPECT_GT(writes, 50);
+  EXPECT_GT(MetricValue(registry_a, "iop_cache_near_hits_total", {{"cache", "group"}}), 0);
+  const std::string last = std::to_string(version.load());
+  auto v = replica_a.Peek(key, "group");
+  if (!v) v = replica_a.GetOrLoad(key, 60s, load, "group", KeepNear::kYes);
+  EXPECT_EQ(v, last);
+}
+
+TEST(NearCacheFaultTest, LostSubscriptionDropsTheNearCopyUntilItIsBack) {
+  testing::RedisProcess redis;
+  prometheus::Registry registry;
+  Cache cache(Options(redis.url()), registry);
+  CountingLoader loader;
+  Key key("org1", "group", "g1");
+  ASSERT_EQ(WarmNear(cache, key, loader.fn()), "v1");
+
+  // Writes made while this replica cannot hear them must not be hidden by
+  // its near copy.
+  redis.Kill();
+  EXPECT_TRUE(NearDropsWithin(cache, key, "v1", 1s));
+  redis.Restart();
+  loader.value = "v2";
+  EXPECT_EQ(WarmNear(cache, key, loader.fn(), 5s), "v2");
+}
+
+TEST(NearCacheFaultTest, NearCopyOfAHungRedisLastsAtMostItsTtl) {
+  testing::RedisProcess redis;
+  prometheus::Registry registry;
+  CacheOptions options = Options(redis.url());
+  options.near_ttl = 300ms;
+  Cache cache(options, registry);
+  CountingLoader loader;
+  Key key("org1", "group", "g1");
+  ASSERT_EQ(WarmNear(cache, key, loader.fn()), "v1");
+  redis.Pause();  // the subscription neither delivers nor drops
+  EXPECT_TRUE(NearDropsWithin(cache, key, "v1", 600ms));
+  redis.Resume();
+}
+
+TEST(NearCacheFaultTest, OpenCircuitServesNothingNear) {
+  testing::RedisProcess redis;
+  prometheus::Registry registry;
+  Cache cache(Options(redis.url()), registry);
+  CountingLoader loader;
+  Key key("org1", "group", "g1");
+  ASSERT_EQ(WarmNear(cache, key, loader.fn()), "v1");
+  redis.Pause();
+  cache.GetOrLoad(Key("org1", "group", "trip"), 60s, loader.fn(), "group");  // opens the circuit
+  ASSERT_FALSE(cache.Healthy());
+  EXPECT_EQ(cache.Peek(key, "group"), std::nullopt);
+  redis.Resume();
+}
+
 }  // namespace
 }  // namespace iop::cache

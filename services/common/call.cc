@@ -75,23 +75,53 @@ grpc::Status CallRunner::Run(grpc::CallbackServerContext* context, const CallSpe
   return status;
 }
 
+bool CallRunner::Admit(grpc::ServerUnaryReactor* reactor, std::shared_ptr<Drain::Ticket>* ticket) {
+  if (drain_ == nullptr) return true;
+  auto admitted = drain_->Admit();
+  if (!admitted) {
+    reactor->Finish(errors::Unavailable("the service is shutting down; retry, another replica will answer"));
+    return false;
+  }
+  *ticket = std::make_shared<Drain::Ticket>(std::move(*admitted));
+  return true;
+}
+
 grpc::ServerUnaryReactor* CallRunner::Unary(grpc::CallbackServerContext* context,
                                             const CallSpec& spec,
                                             std::function<void(Call&)> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::shared_ptr<Drain::Ticket> ticket;
-  if (drain_ != nullptr) {
-    auto admitted = drain_->Admit();
-    if (!admitted) {
-      reactor->Finish(errors::Unavailable("the service is shutting down; retry, another replica will answer"));
-      return reactor;
-    }
-    ticket = std::make_shared<Drain::Ticket>(std::move(*admitted));
-  }
+  if (!Admit(reactor, &ticket)) return reactor;
   pool_.Post([this, context, spec, reactor, work = std::move(work), ticket]() mutable {
     reactor->Finish(Run(context, spec, work));
     ticket.reset();  // the call is answered: no longer in flight for the drain
   });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CallRunner::UnaryRead(grpc::CallbackServerContext* context,
+                                                const CallSpec& spec, const Peek& peek,
+                                                std::function<void(Call&)> work) {
+  if (spec.client_data && audit_ != nullptr) return Unary(context, spec, std::move(work));
+  // Verifying is CPU only (a token seen before is a map lookup), so it may
+  // run here; a refusal is left to Run, which reports and audits it.
+  std::optional<auth::Caller> caller;
+  try {
+    caller = authenticator_.Verify(Metadata(context, "authorization"));
+  } catch (const auth::AuthError&) {
+  }
+  if (!caller || !caller->Has(spec.permission)) return Unary(context, spec, std::move(work));
+  bool answered = false;
+  try {
+    answered = peek(*caller);
+  } catch (const std::exception& e) {
+    log::Warn("near read failed, reading through", {{"method", spec.method}, {"error", e.what()}});
+  }
+  if (!answered) return Unary(context, spec, std::move(work));
+  // Admitted for the drain only to be counted as answered at once.
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::shared_ptr<Drain::Ticket> ticket;
+  if (Admit(reactor, &ticket)) reactor->Finish(grpc::Status::OK);
   return reactor;
 }
 

@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,16 @@ class CallRunner {
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, const CallSpec& spec,
                                   std::function<void(Call&)> work);
 
+  // A read that an in-process copy can often answer (cache::Cache::Peek).
+  // Once the caller is verified and allowed, `peek` runs on gRPC's thread:
+  // it must not block, and returns true when it has filled the response
+  // (the call ends OK right there, no pool hop) or false to run `work` on
+  // the pool exactly as Unary would. Calls that leave an audit record, and
+  // callers who would be refused, go the Unary way from the start.
+  using Peek = std::function<bool(const auth::Caller&)>;
+  grpc::ServerUnaryReactor* UnaryRead(grpc::CallbackServerContext* context, const CallSpec& spec,
+                                      const Peek& peek, std::function<void(Call&)> work);
+
   // Synchronous core of Unary: returns the final status. A refused call
   // with a verified caller is audited like any other.
   grpc::Status Run(grpc::CallbackServerContext* context, const CallSpec& spec,
@@ -76,6 +87,10 @@ class CallRunner {
   const auth::Authenticator& authenticator_;
   WorkerPool& pool_;
   audit::AuditLog* audit_;
+  // Admits the call for the drain: false when refused (then it is already
+  // finished with UNAVAILABLE).
+  bool Admit(grpc::ServerUnaryReactor* reactor, std::shared_ptr<Drain::Ticket>* ticket);
+
   std::string service_;
   Drain* drain_;
 };

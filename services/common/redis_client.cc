@@ -1,4 +1,5 @@
 #include "common/redis_client.h"
+#include "common/redis_wire.h"
 
 #include <hiredis/hiredis.h>
 #include <signal.h>
@@ -46,71 +47,8 @@ std::string PercentDecode(std::string_view text) {
   return out;
 }
 
-timeval ToTimeval(std::chrono::milliseconds ms) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
-}
-
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-RedisReply Convert(const redisReply* raw) {
-  RedisReply out;
-  switch (raw->type) {
-    case REDIS_REPLY_STRING:
-      out.type = RedisReply::Type::kString;
-      break;
-    case REDIS_REPLY_STATUS:
-      out.type = RedisReply::Type::kStatus;
-      break;
-    case REDIS_REPLY_ERROR:
-      out.type = RedisReply::Type::kError;
-      break;
-    case REDIS_REPLY_INTEGER:
-      out.type = RedisReply::Type::kInteger;
-      break;
-    case REDIS_REPLY_ARRAY:
-      out.type = RedisReply::Type::kArray;
-      break;
-    default:
-      out.type = RedisReply::Type::kNil;
-      break;
-  }
-  if (raw->str != nullptr) out.str.assign(raw->str, raw->len);
-  out.integer = raw->integer;
-  for (size_t i = 0; i < raw->elements; ++i) out.elements.push_back(Convert(raw->element[i]));
-  return out;
-}
-
-// hiredis reports a socket timeout as EAGAIN's text; say what it means.
-std::string DescribeIoError(const redisContext* ctx, std::chrono::milliseconds timeout) {
-  std::string text = ctx->errstr;
-  if (text.empty()) return "connection lost";
-  if (text.find("temporarily unavailable") != std::string::npos) {
-    return "timed out after " + std::to_string(timeout.count()) + "ms";
-  }
-  return text;
-}
-
-// Sends one command during connection set-up; empty string on success.
-std::string SetupCommand(redisContext* ctx, const std::vector<std::string>& argv,
-                         std::chrono::milliseconds timeout) {
-  std::vector<const char*> args;
-  std::vector<size_t> lens;
-  for (const auto& a : argv) {
-    args.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  auto* raw = static_cast<redisReply*>(
-      redisCommandArgv(ctx, static_cast<int>(args.size()), args.data(), lens.data()));
-  if (raw == nullptr) return argv[0] + ": " + DescribeIoError(ctx, timeout);
-  std::string error;
-  if (raw->type == REDIS_REPLY_ERROR) error = argv[0] + ": " + std::string(raw->str, raw->len);
-  freeReplyObject(raw);
-  return error;
 }
 
 }  // namespace
@@ -271,7 +209,7 @@ RedisResult RedisClient::Run(const std::vector<std::string>& argv) {
     ReportFailure(permit, result.error);
     return result;
   }
-  result.reply = Convert(raw);
+  result.reply = ConvertReply(raw);
   freeReplyObject(raw);
   Release(conn, true);
   if (result.reply.type == RedisReply::Type::kError) {
@@ -333,34 +271,15 @@ void RedisClient::Release(Connection* conn, bool reusable) {
 }
 
 RedisClient::Connection* RedisClient::Connect(RedisResult* result) {
-  const auto& ep = options_.endpoint;
   const auto start = Clock::now();
-  redisContext* ctx =
-      redisConnectWithTimeout(ep.host.c_str(), ep.port, ToTimeval(options_.connect_timeout));
   std::string error;
-  if (ctx == nullptr) {
-    error = "out of memory";
-  } else if (ctx->err != 0) {
-    error = DescribeIoError(ctx, options_.connect_timeout);
-  } else {
-    redisSetTimeout(ctx, ToTimeval(options_.op_timeout));
-    redisEnableKeepAlive(ctx);
-    if (!ep.password.empty()) {
-      std::vector<std::string> auth{"AUTH"};
-      if (!ep.user.empty()) auth.push_back(ep.user);
-      auth.push_back(ep.password);
-      error = SetupCommand(ctx, auth, options_.op_timeout);
-    }
-    if (error.empty() && ep.db != 0) {
-      error = SetupCommand(ctx, {"SELECT", std::to_string(ep.db)}, options_.op_timeout);
-    }
-  }
+  redisContext* ctx =
+      OpenRedis(options_.endpoint, options_.connect_timeout, options_.op_timeout, &error);
   result->connect_seconds = SecondsSince(start);
-  if (!error.empty()) {
-    if (ctx != nullptr) redisFree(ctx);
+  if (ctx == nullptr) {
     result->outcome = RedisResult::Outcome::kFailed;
     result->connect_failed = true;
-    result->error = "connect to " + ep.host + ":" + std::to_string(ep.port) + ": " + error;
+    result->error = error;
     return nullptr;
   }
   return new Connection{ctx, 0};

@@ -76,3 +76,35 @@ pgbench_tps() {
 
 # The "id" of the first object in iopctl's JSON answer.
 first_id() { sed -n 's/.*"id": "\([^"]*\)".*/\1/p' | head -1; }
+
+# The machine's CPU time so far as "busy total" ticks (from /proc/stat).
+# Time stolen by the hypervisor is left out of both; guest time is already
+# inside user time, so the sum stops at steal.
+cpu_ticks() {
+  awk '/^cpu / { total = $2 + $3 + $4 + $5 + $6 + $7 + $8
+    print total - $5 - $6, total; exit }' /proc/stat
+}
+
+# Share of the CPU that was busy between two cpu_ticks readings, in percent.
+cpu_busy_percent() {
+  local b0 t0 b1 t1
+  read -r b0 t0 <<<"$1"
+  read -r b1 t1 <<<"$2"
+  awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" 'BEGIN { if (t == 0) print 0; else printf "%.0f", 100 * b / t }'
+}
+
+# CPU time (clock ticks) spent so far by one PostgreSQL instance: its live
+# processes plus the backends that have exited (the postmaster reaps them, so
+# their time is in its cutime/cstime). The difference of two readings is
+# what the server did in between, whatever connected to it.
+# usage: pg_cpu_ticks POSTMASTER_PID
+pg_cpu_ticks() {
+  local postmaster=$1 total=0 pid
+  # Fields 14-17 of /proc/PID/stat: utime stime cutime cstime (the command
+  # name, field 2, has no spaces for postgres).
+  total=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$postmaster/stat")
+  for pid in $(pgrep -P "$postmaster"); do
+    total=$(( total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0) ))
+  done
+  echo "$total"
+}

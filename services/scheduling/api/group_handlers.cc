@@ -53,10 +53,15 @@ ServerUnaryReactor* SchedulingApi::CreateGroup(CallbackServerContext* ctx, const
 
 ServerUnaryReactor* SchedulingApi::GetGroup(CallbackServerContext* ctx, const v1::GetGroupRequest* req,
                                             v1::Group* resp) {
-  return runner_.Unary(ctx, {"GetGroup", Permission::kScheduleRead}, [=, this](Call& call) {
-    errors::RejectNul(*req);
-    *resp = schedule_.GetGroup(call.caller(), req->id());
-  });
+  return runner_.UnaryRead(
+      ctx, {"GetGroup", Permission::kScheduleRead},
+      [=, this](const auth::Caller& caller) {
+        return schedule_.PeekGroup(caller, req->id(), resp);
+      },
+      [=, this](Call& call) {
+        errors::RejectNul(*req);
+        *resp = schedule_.GetGroup(call.caller(), req->id());
+      });
 }
 
 ServerUnaryReactor* SchedulingApi::ListGroups(CallbackServerContext* ctx, const v1::ListGroupsRequest* req,

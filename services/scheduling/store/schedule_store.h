@@ -23,6 +23,10 @@ class ScheduleStore {
   // (max_size capped by capacity) are applied here.
   v1::Group CreateGroup(const auth::Caller& caller, const v1::Group& group, const WriteKey& key);
   v1::Group GetGroup(const auth::Caller& caller, const std::string& id);
+  // GetGroup from this process's copy, without blocking (cache::Cache::Peek):
+  // fills `out` and returns true for a group the caller may see; false means
+  // "read it with GetGroup", which also gives every error.
+  bool PeekGroup(const auth::Caller& caller, const std::string& id, v1::Group* out);
   Listed<v1::Group> ListGroups(const auth::Caller& caller, const v1::ListGroupsRequest& req);
   // `apply` turns the stored group into the wanted one (field mask, value
   // checks); it runs inside the transaction, after the etag check.
