@@ -215,28 +215,36 @@ def cache_board():
               "Cache-aside reads through Redis. While Redis is away the services answer from "
               "PostgreSQL (fail open): hit ratio drops, database load rises, callers see no errors.",
               [JOB_VAR])
-    b.add(stat("Hit ratio", [target(
-        f"sum(rate(iop_cache_hits_total{{{sel}}}[{RATE}])) / "
-        f"(sum(rate(iop_cache_hits_total{{{sel}}}[{RATE}])) + sum(rate(iop_cache_misses_total{{{sel}}}[{RATE}])))")],
-        unit="percentunit"), w=8, h=5)
+    # Reads answered by the cache: from Redis, or from a replica's own copy
+    # (near hits; not every service has them, hence the fallbacks to zero).
+    hits = f"sum(rate(iop_cache_hits_total{{{sel}}}[{RATE}]))"
+    near = f"(sum(rate(iop_cache_near_hits_total{{{sel}}}[{RATE}])) or vector(0))"
+    misses = f"sum(rate(iop_cache_misses_total{{{sel}}}[{RATE}]))"
+    b.add(stat("Hit ratio", [target(f"({hits} + {near}) / ({hits} + {near} + {misses})")],
+               unit="percentunit"), w=8, h=5)
     b.add(stat("Replicas serving without Redis", [target(f"count(iop_cache_up{{{sel}}} == 0) or vector(0)")],
                thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 1}]), w=8, h=5)
     b.add(stat("Redis errors per second", [target(f"sum(rate(iop_cache_errors_total{{{sel}}}[{RATE}]))")],
                unit="ops", thresholds=[{"color": "green", "value": None}, {"color": "orange", "value": 0.1}]),
           w=8, h=5)
+    hits_by = f"sum by (cache) (rate(iop_cache_hits_total{{{sel}}}[{RATE}]))"
+    near_by = f"(sum by (cache) (rate(iop_cache_near_hits_total{{{sel}}}[{RATE}])) or {hits_by} * 0)"
+    misses_by = f"sum by (cache) (rate(iop_cache_misses_total{{{sel}}}[{RATE}]))"
     b.add(timeseries("Hit ratio by cache", [target(
-        f"sum by (cache) (rate(iop_cache_hits_total{{{sel}}}[{RATE}])) / "
-        f"(sum by (cache) (rate(iop_cache_hits_total{{{sel}}}[{RATE}])) + sum by (cache) (rate(iop_cache_misses_total{{{sel}}}[{RATE}])))",
-        "{{cache}}")], unit="percentunit"))
+        f"({hits_by} + {near_by}) / ({hits_by} + {near_by} + {misses_by})", "{{cache}}")],
+        unit="percentunit"))
     b.add(timeseries("Hits and misses per second by cache", [
-        target(f"sum by (cache) (rate(iop_cache_hits_total{{{sel}}}[{RATE}]))", "{{cache}} hit"),
-        target(f"sum by (cache) (rate(iop_cache_misses_total{{{sel}}}[{RATE}]))", "{{cache}} miss")],
+        target(hits_by, "{{cache}} hit (Redis)"),
+        target(f"sum by (cache) (rate(iop_cache_near_hits_total{{{sel}}}[{RATE}]))", "{{cache}} hit (near copy)"),
+        target(misses_by, "{{cache}} miss")],
         unit="ops"))
     b.add(timeseries("Redis errors per second by operation",
                      [target(f"sum by (job, op) (rate(iop_cache_errors_total{{{sel}}}[{RATE}]))", "{{job}} {{op}}")],
                      unit="ops"))
     b.add(timeseries("Redis in use (1) or circuit open (0)",
                      [target(f"iop_cache_up{{{sel}}}", "{{job}} {{instance}}")]))
+    b.add(timeseries("Near copy in use: invalidations heard (1) or not (0)",
+                     [target(f"iop_cache_near_up{{{sel}}}", "{{job}} {{instance}}")]))
     b.add(timeseries("p99 Redis operation time",
                      [target(f"histogram_quantile(0.99, sum by (op, le) (rate(iop_cache_operation_seconds_bucket{{{sel}}}[{RATE}])))",
                              "{{op}}")], unit="s"), w=24)
