@@ -60,10 +60,13 @@ ServerUnaryReactor* SchedulingApi::CreateSite(CallbackServerContext* ctx,
 
 ServerUnaryReactor* SchedulingApi::GetSite(CallbackServerContext* ctx, const v1::GetSiteRequest* req,
                                            v1::Site* resp) {
-  return runner_.Unary(ctx, {"GetSite", Permission::kScheduleRead}, [=, this](Call& call) {
-    errors::RejectNul(*req);
-    *resp = directory_.GetSite(call.caller(), req->id());
-  });
+  return runner_.UnaryRead(
+      ctx, {"GetSite", Permission::kScheduleRead},
+      [=, this](const auth::Caller& caller) { return directory_.PeekSite(caller, req->id(), resp); },
+      [=, this](Call& call) {
+        errors::RejectNul(*req);
+        *resp = directory_.GetSite(call.caller(), req->id());
+      });
 }
 
 ServerUnaryReactor* SchedulingApi::ListSites(CallbackServerContext* ctx,
@@ -100,10 +103,13 @@ ServerUnaryReactor* SchedulingApi::CreateRoom(CallbackServerContext* ctx,
 
 ServerUnaryReactor* SchedulingApi::GetRoom(CallbackServerContext* ctx, const v1::GetRoomRequest* req,
                                            v1::Room* resp) {
-  return runner_.Unary(ctx, {"GetRoom", Permission::kScheduleRead}, [=, this](Call& call) {
-    errors::RejectNul(*req);
-    *resp = directory_.GetRoom(call.caller(), req->id());
-  });
+  return runner_.UnaryRead(
+      ctx, {"GetRoom", Permission::kScheduleRead},
+      [=, this](const auth::Caller& caller) { return directory_.PeekRoom(caller, req->id(), resp); },
+      [=, this](Call& call) {
+        errors::RejectNul(*req);
+        *resp = directory_.GetRoom(call.caller(), req->id());
+      });
 }
 
 ServerUnaryReactor* SchedulingApi::ListRooms(CallbackServerContext* ctx,
@@ -142,10 +148,13 @@ ServerUnaryReactor* SchedulingApi::CreateStaff(CallbackServerContext* ctx,
 
 ServerUnaryReactor* SchedulingApi::GetStaff(CallbackServerContext* ctx,
                                             const v1::GetStaffRequest* req, v1::Staff* resp) {
-  return runner_.Unary(ctx, {"GetStaff", Permission::kScheduleRead}, [=, this](Call& call) {
-    errors::RejectNul(*req);
-    *resp = directory_.GetStaff(call.caller(), req->id());
-  });
+  return runner_.UnaryRead(
+      ctx, {"GetStaff", Permission::kScheduleRead},
+      [=, this](const auth::Caller& caller) { return directory_.PeekStaff(caller, req->id(), resp); },
+      [=, this](Call& call) {
+        errors::RejectNul(*req);
+        *resp = directory_.GetStaff(call.caller(), req->id());
+      });
 }
 
 ServerUnaryReactor* SchedulingApi::ListStaff(CallbackServerContext* ctx,
@@ -231,10 +240,13 @@ ServerUnaryReactor* SchedulingApi::CreateProgram(CallbackServerContext* ctx,
 
 ServerUnaryReactor* SchedulingApi::GetProgram(CallbackServerContext* ctx,
                                               const v1::GetProgramRequest* req, v1::Program* resp) {
-  return runner_.Unary(ctx, {"GetProgram", Permission::kScheduleRead}, [=, this](Call& call) {
-    errors::RejectNul(*req);
-    *resp = directory_.GetProgram(call.caller(), req->id());
-  });
+  return runner_.UnaryRead(
+      ctx, {"GetProgram", Permission::kScheduleRead},
+      [=, this](const auth::Caller& caller) { return directory_.PeekProgram(caller, req->id(), resp); },
+      [=, this](Call& call) {
+        errors::RejectNul(*req);
+        *resp = directory_.GetProgram(call.caller(), req->id());
+      });
 }
 
 ServerUnaryReactor* SchedulingApi::ListPrograms(CallbackServerContext* ctx,

@@ -37,14 +37,20 @@ class DirectoryStore {
 
   v1::Site CreateSite(const auth::Caller& caller, const v1::Site& site, const WriteKey& key);
   v1::Site GetSite(const auth::Caller& caller, const std::string& id);
+  // The Peek* read this process's copy without blocking (cache::Cache::Peek):
+  // true when `out` holds an object the caller may see; false means "ask
+  // the Get*", which also gives every error.
+  bool PeekSite(const auth::Caller& caller, const std::string& id, v1::Site* out);
   Listed<v1::Site> ListSites(const auth::Caller& caller, const v1::ListSitesRequest& req);
 
   v1::Room CreateRoom(const auth::Caller& caller, const v1::Room& room, const WriteKey& key);
   v1::Room GetRoom(const auth::Caller& caller, const std::string& id);
+  bool PeekRoom(const auth::Caller& caller, const std::string& id, v1::Room* out);
   Listed<v1::Room> ListRooms(const auth::Caller& caller, const v1::ListRoomsRequest& req);
 
   v1::Staff CreateStaff(const auth::Caller& caller, const v1::Staff& staff, const WriteKey& key);
   v1::Staff GetStaff(const auth::Caller& caller, const std::string& id);
+  bool PeekStaff(const auth::Caller& caller, const std::string& id, v1::Staff* out);
   Listed<v1::Staff> ListStaff(const auth::Caller& caller, const v1::ListStaffRequest& req);
 
   v1::Client CreateClient(const auth::Caller& caller, const v1::Client& client, const WriteKey& key);
@@ -54,6 +60,7 @@ class DirectoryStore {
   v1::Program CreateProgram(const auth::Caller& caller, const v1::Program& program,
                             const WriteKey& key);
   v1::Program GetProgram(const auth::Caller& caller, const std::string& id);
+  bool PeekProgram(const auth::Caller& caller, const std::string& id, v1::Program* out);
   Listed<v1::Program> ListPrograms(const auth::Caller& caller, const v1::ListProgramsRequest& req);
   // `apply` turns the stored program into the wanted one (field mask, value
   // checks); it runs inside the transaction after the etag check.
