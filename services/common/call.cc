@@ -118,7 +118,7 @@ grpc::ServerUnaryReactor* CallRunner::UnaryRead(grpc::CallbackServerContext* con
     log::Warn("near read failed, reading through", {{"method", spec.method}, {"error", e.what()}});
   }
   if (!answered) return Unary(context, spec, std::move(work));
-  // Admitted for the drain only to be counted as answered at once.
+  // A draining service refuses it like any other call.
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::shared_ptr<Drain::Ticket> ticket;
   if (Admit(reactor, &ticket)) reactor->Finish(grpc::Status::OK);

@@ -84,13 +84,13 @@ class CallRunner {
                    const std::function<void(Call&)>& work);
 
  private:
-  const auth::Authenticator& authenticator_;
-  WorkerPool& pool_;
-  audit::AuditLog* audit_;
   // Admits the call for the drain: false when refused (then it is already
   // finished with UNAVAILABLE).
   bool Admit(grpc::ServerUnaryReactor* reactor, std::shared_ptr<Drain::Ticket>* ticket);
 
+  const auth::Authenticator& authenticator_;
+  WorkerPool& pool_;
+  audit::AuditLog* audit_;
   std::string service_;
   Drain* drain_;
 };

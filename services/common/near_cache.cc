@@ -14,6 +14,9 @@ NearCache::NearCache(std::chrono::milliseconds ttl, std::size_t max_entries, Clo
 void NearCache::Enable() {
   std::unique_lock lock(mu_);
   enabled_ = true;
+  // A read that began while off may predate a write whose invalidation
+  // nobody heard: it must not store.
+  epoch_.fetch_add(1);
 }
 
 void NearCache::Disable() {

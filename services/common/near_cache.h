@@ -38,7 +38,8 @@ class NearCache {
   NearCache(std::chrono::milliseconds ttl, std::size_t max_entries,
             Clock clock = std::chrono::steady_clock::now);
 
-  // Off until the first Enable: no entry is stored or served while off.
+  // Off until the first Enable: no entry is stored or served while off, and
+  // reads that began while off do not store after it.
   void Enable();
   // Drops every entry and refuses stores of reads that began before.
   void Disable();

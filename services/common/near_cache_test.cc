@@ -98,6 +98,18 @@ TEST_F(NearCacheTest, DisablingDropsEntriesAndRefusesReadsThatBeganBefore) {
   EXPECT_EQ(near.Get("a"), std::nullopt) << "entries do not come back with Enable";
 }
 
+TEST_F(NearCacheTest, AReadThatBeganWhileOffDoesNotStoreOnceOn) {
+  // Off: invalidations may have been missed, so what this read returns may
+  // be older than a write nobody here heard of.
+  near.Disable();
+  auto ticket = near.Begin("k");
+  near.Enable();
+  near.Store("k", ticket, "maybe old");
+  EXPECT_EQ(near.Get("k"), std::nullopt);
+  Put("k", "read after");
+  EXPECT_EQ(near.Get("k"), "read after");
+}
+
 TEST_F(NearCacheTest, StaysWithinItsSize) {
   Put("a", "1");
   Put("b", "2");
