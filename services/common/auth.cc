@@ -101,12 +101,17 @@ std::vector<std::string> Caller::RoleNames() const {
 }
 
 Caller Authenticator::Verify(std::string_view header, Clock::time_point now) const {
+  return *VerifyShared(header, now);
+}
+
+std::shared_ptr<const Caller> Authenticator::VerifyShared(std::string_view header,
+                                                          Clock::time_point now) const {
   constexpr std::string_view kBearer = "Bearer ";
   if (header.empty()) Unauthenticated("missing authorization metadata (expected \"Bearer <token>\")");
   if (header.size() <= kBearer.size() || header.substr(0, kBearer.size()) != kBearer) {
     Unauthenticated("authorization metadata must be \"Bearer <token>\"");
   }
-  std::string token(header.substr(kBearer.size()));
+  const std::string_view token = header.substr(kBearer.size());
   std::shared_ptr<const Verified> verified;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -114,15 +119,18 @@ Caller Authenticator::Verify(std::string_view header, Clock::time_point now) con
     if (it != verified_.end()) verified = it->second;
   }
   if (!verified) {
-    verified = std::make_shared<const Verified>(Decode(token));
+    std::string owned(token);
+    verified = std::make_shared<const Verified>(Decode(owned));
     std::lock_guard<std::mutex> lock(mu_);
     // Crude but bounded: forget everything when full; tokens re-verify once.
     if (verified_.size() >= kMaxRemembered) verified_.clear();
-    verified_.emplace(token, verified);
+    verified_.emplace(std::move(owned), verified);
   }
   auto now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   if (verified->exp <= now_s) Unauthenticated("token has expired");
-  return verified->caller;
+  // Shares the remembered entry's ownership; the caller lives as long as
+  // this pointer does, even if the entry is forgotten meanwhile.
+  return std::shared_ptr<const Caller>(verified, &verified->caller);
 }
 
 Authenticator::Verified Authenticator::Decode(const std::string& token) const {

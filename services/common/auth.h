@@ -73,6 +73,9 @@ class Authenticator {
   // pays for the signature check once; expiry is still checked every call.
   Caller Verify(std::string_view authorization_header,
                 Clock::time_point now = Clock::now()) const;
+  // The same, without copying the caller (for the per-call hot path).
+  std::shared_ptr<const Caller> VerifyShared(std::string_view authorization_header,
+                                             Clock::time_point now = Clock::now()) const;
 
  private:
   struct Verified {
@@ -84,7 +87,13 @@ class Authenticator {
 
   std::string secret_;
   mutable std::mutex mu_;
-  mutable std::unordered_map<std::string, std::shared_ptr<const Verified>> verified_;
+  struct TokenHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  // Looked up by the header's view: no copy of the token per call.
+  mutable std::unordered_map<std::string, std::shared_ptr<const Verified>, TokenHash, std::equal_to<>>
+      verified_;
 };
 
 struct TokenRequest {

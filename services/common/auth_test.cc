@@ -74,6 +74,21 @@ TEST(AuthTest, RememberedTokenStillExpires) {
   EXPECT_THROW(auth.Verify("Bearer " + forged, now), AuthError);
 }
 
+TEST(AuthTest, SharedCallerOutlivesTheForgottenEntry) {
+  Authenticator auth(kSecret);
+  auto kept = auth.VerifyShared(
+      "Bearer " + MintToken(kSecret, {.subject = "u", .org = "o", .roles = {"admin"}, .sites = {"s1"}}));
+  // Enough other tokens to make the authenticator forget everything it holds.
+  for (int i = 0; i < 4100; ++i) {
+    auth.VerifyShared("Bearer " + MintToken(kSecret, {.subject = "u" + std::to_string(i), .org = "o",
+                                                      .roles = {"admin"}}));
+  }
+  EXPECT_EQ(kept->org, "o");
+  EXPECT_EQ(kept->subject, "u");
+  EXPECT_TRUE(kept->SeesSite("s1"));
+  EXPECT_FALSE(kept->SeesSite("s2"));
+}
+
 TEST(AuthTest, RejectsUnsignedToken) {
   // {"alg":"none"} . {"sub":"u","org":"o","roles":["admin"],"exp":9999999999} .
   std::string none =

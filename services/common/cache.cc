@@ -37,6 +37,7 @@
 
 #include <algorithm>
 #include <random>
+#include <shared_mutex>
 #include <stdexcept>
 
 #include "common/log.h"
@@ -204,13 +205,18 @@ struct Cache::Metrics {
 
   template <class T, class Make>
   T& Remembered(ByName<T>& map, std::string_view name, const Make& make) {
-    std::lock_guard lock(mu);
+    {
+      std::shared_lock lock(mu);  // the common case: many threads, no writer
+      auto it = map.find(name);
+      if (it != map.end()) return *it->second;
+    }
+    std::unique_lock lock(mu);
     auto it = map.find(name);
     if (it == map.end()) it = map.emplace(std::string(name), &make()).first;
     return *it->second;
   }
 
-  std::mutex mu;
+  std::shared_mutex mu;
   ByName<prometheus::Histogram> latency_by_op;
   ByName<prometheus::Counter> hits_by_cache;
   ByName<prometheus::Counter> near_hits_by_cache;

@@ -105,9 +105,9 @@ grpc::ServerUnaryReactor* CallRunner::UnaryRead(grpc::CallbackServerContext* con
   if (spec.client_data && audit_ != nullptr) return Unary(context, spec, std::move(work));
   // Verifying is CPU only (a token seen before is a map lookup), so it may
   // run here; a refusal is left to Run, which reports and audits it.
-  std::optional<auth::Caller> caller;
+  std::shared_ptr<const auth::Caller> caller;
   try {
-    caller = authenticator_.Verify(Metadata(context, "authorization"));
+    caller = authenticator_.VerifyShared(Metadata(context, "authorization"));
   } catch (const auth::AuthError&) {
   }
   if (!caller || !caller->Has(spec.permission)) return Unary(context, spec, std::move(work));

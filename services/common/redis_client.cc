@@ -140,10 +140,7 @@ bool CircuitBreaker::OnFailure(Permit permit) {
   return true;
 }
 
-bool CircuitBreaker::closed() const {
-  std::lock_guard lock(mu_);
-  return !open_;
-}
+bool CircuitBreaker::closed() const { return !open_.load(); }
 
 struct RedisClient::Connection {
   redisContext* ctx = nullptr;

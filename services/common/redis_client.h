@@ -3,6 +3,7 @@
 // here throws because Redis is unreachable; callers get an outcome instead.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -50,7 +51,9 @@ class CircuitBreaker {
   const std::chrono::milliseconds retry_after_;
   const SteadyClock clock_;
   mutable std::mutex mu_;
-  bool open_ = false;
+  // Changed under mu_; read without it by closed(), which every cached read
+  // asks.
+  std::atomic<bool> open_{false};
   std::chrono::steady_clock::time_point next_probe_{};
 };
 
