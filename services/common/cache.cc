@@ -277,8 +277,10 @@ Cache::Cache(CacheOptions options, prometheus::Registry& registry)
         // While not subscribed this process may miss other replicas' writes.
         if (subscribed) {
           near_.Enable();
+          log::Info("cache invalidations heard, near copy on", {{"service", service_}});
         } else {
           near_.Disable();
+          log::Warn("cache invalidations no longer heard, near copy off", {{"service", service_}});
         }
         metrics_->near_up.Set(subscribed ? 1 : 0);
       });

@@ -621,49 +621,49 @@ TEST(NearCacheItest, NoReadOlderThanAWriteAlreadyHeardOf) {
   EXPECT_EQ(v, last);
 }
 
-TEST(NearCacheFaultTest, LostSubscriptionDropsTheNearCopyUntilItIsBack) {
-  testing::RedisProcess redis;
-  prometheus::Registry registry;
-  Cache cache(Options(redis.url()), registry);
-  CountingLoader loader;
-  Key key("org1", "group", "g1");
-  ASSERT_EQ(WarmNear(cache, key, loader.fn()), "v1");
+// A private Redis to kill or freeze, and one cache whose near copy serves
+// `key_` once Warm returns.
+class NearCacheFaultTest : public ::testing::Test {
+ protected:
+  void Warm(const CacheOptions& options) {
+    cache_.emplace(options, registry_);
+    ASSERT_EQ(WarmNear(*cache_, key_, loader_.fn()), "v1");
+  }
 
+  testing::RedisProcess redis_;
+  prometheus::Registry registry_;
+  std::optional<Cache> cache_;
+  CountingLoader loader_;
+  Key key_{"org1", "group", "g1"};
+};
+
+TEST_F(NearCacheFaultTest, LostSubscriptionDropsTheNearCopyUntilItIsBack) {
+  ASSERT_NO_FATAL_FAILURE(Warm(Options(redis_.url())));
   // Writes made while this replica cannot hear them must not be hidden by
   // its near copy.
-  redis.Kill();
-  EXPECT_TRUE(NearDropsWithin(cache, key, "v1", 1s));
-  redis.Restart();
-  loader.value = "v2";
-  EXPECT_EQ(WarmNear(cache, key, loader.fn(), 5s), "v2");
+  redis_.Kill();
+  EXPECT_TRUE(NearDropsWithin(*cache_, key_, "v1", 1s));
+  redis_.Restart();
+  loader_.value = "v2";
+  EXPECT_EQ(WarmNear(*cache_, key_, loader_.fn(), 5s), "v2");
 }
 
-TEST(NearCacheFaultTest, NearCopyOfAHungRedisLastsAtMostItsTtl) {
-  testing::RedisProcess redis;
-  prometheus::Registry registry;
-  CacheOptions options = Options(redis.url());
+TEST_F(NearCacheFaultTest, NearCopyOfAHungRedisLastsAtMostItsTtl) {
+  CacheOptions options = Options(redis_.url());
   options.near_ttl = 300ms;
-  Cache cache(options, registry);
-  CountingLoader loader;
-  Key key("org1", "group", "g1");
-  ASSERT_EQ(WarmNear(cache, key, loader.fn()), "v1");
-  redis.Pause();  // the subscription neither delivers nor drops
-  EXPECT_TRUE(NearDropsWithin(cache, key, "v1", 600ms));
-  redis.Resume();
+  ASSERT_NO_FATAL_FAILURE(Warm(options));
+  redis_.Pause();  // the subscription neither delivers nor drops
+  EXPECT_TRUE(NearDropsWithin(*cache_, key_, "v1", 600ms));
+  redis_.Resume();
 }
 
-TEST(NearCacheFaultTest, OpenCircuitServesNothingNear) {
-  testing::RedisProcess redis;
-  prometheus::Registry registry;
-  Cache cache(Options(redis.url()), registry);
-  CountingLoader loader;
-  Key key("org1", "group", "g1");
-  ASSERT_EQ(WarmNear(cache, key, loader.fn()), "v1");
-  redis.Pause();
-  cache.GetOrLoad(Key("org1", "group", "trip"), 60s, loader.fn(), "group");  // opens the circuit
-  ASSERT_FALSE(cache.Healthy());
-  EXPECT_EQ(cache.Peek(key, "group"), std::nullopt);
-  redis.Resume();
+TEST_F(NearCacheFaultTest, OpenCircuitServesNothingNear) {
+  ASSERT_NO_FATAL_FAILURE(Warm(Options(redis_.url())));
+  redis_.Pause();
+  cache_->GetOrLoad(Key("org1", "group", "trip"), 60s, loader_.fn(), "group");  // opens the circuit
+  ASSERT_FALSE(cache_->Healthy());
+  EXPECT_EQ(cache_->Peek(key_, "group"), std::nullopt);
+  redis_.Resume();
 }
 
 }  // namespace
