@@ -500,6 +500,12 @@ std::optional<std::string> WarmNear(Cache& cache, const Key& key, const Cache::L
   return std::nullopt;
 }
 
+// How a replica answers a near-kept read: its copy, else through.
+std::optional<std::string> NearFirst(Cache& cache, const Key& key, const Cache::Loader& load) {
+  if (auto v = cache.Peek(key, "group")) return v;
+  return cache.GetOrLoad(key, 60s, load, "group", KeepNear::kYes);
+}
+
 // Polls Peek until it no longer serves `stale`; false if it still does
 // after `within`.
 bool NearDropsWithin(Cache& cache, const Key& key, const std::string& stale,
@@ -589,9 +595,7 @@ TEST(NearCacheItest, NoReadOlderThanAWriteAlreadyHeardOf) {
     readers.emplace_back([&] {
       while (!stop) {
         const int floor = heard_version.load();
-        auto v = replica_a.Peek(key, "group");
-        if (!v) v = replica_a.GetOrLoad(key, 60s, load, "group", KeepNear::kYes);
-        if (std::stoi(v.value()) < floor) older.fetch_add(1);
+        if (std::stoi(NearFirst(replica_a, key, load).value()) < floor) older.fetch_add(1);
       }
     });
   }
@@ -616,9 +620,7 @@ TEST(NearCacheItest, NoReadOlderThanAWriteAlreadyHeardOf) {
   EXPECT_GT(writes, 50);
   EXPECT_GT(MetricValue(registry_a, "iop_cache_near_hits_total", {{"cache", "group"}}), 0);
   const std::string last = std::to_string(version.load());
-  auto v = replica_a.Peek(key, "group");
-  if (!v) v = replica_a.GetOrLoad(key, 60s, load, "group", KeepNear::kYes);
-  EXPECT_EQ(v, last);
+  EXPECT_EQ(NearFirst(replica_a, key, load), last);
 }
 
 // A private Redis to kill or freeze, and one cache whose near copy serves

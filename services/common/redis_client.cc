@@ -1,5 +1,4 @@
 #include "common/redis_client.h"
-#include "common/redis_wire.h"
 
 #include <hiredis/hiredis.h>
 #include <signal.h>
@@ -7,6 +6,8 @@
 #include <charconv>
 #include <stdexcept>
 #include <utility>
+
+#include "common/redis_wire.h"
 
 namespace iop::cache {
 namespace {

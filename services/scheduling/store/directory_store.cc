@@ -3,6 +3,7 @@
 #include "common/errors.h"
 #include "common/idempotent.h"
 #include "common/sql.h"
+#include "scheduling/store/near_read.h"
 
 namespace iop::scheduling::store {
 namespace {
@@ -142,7 +143,7 @@ bool ProgramVisible(const auth::Caller& caller, const v1::Program& program) {
 }
 
 // The object `id` if it exists and the caller may see it; NOT_FOUND alike
-// for both otherwise. `keep` says whether it is kept near for Peeked.
+// for both otherwise. `keep` says whether it is kept near for PeekVisible.
 template <class T, class Reader, class Visible>
 T Cached(cache::Cache& cache, db::Pool& pool, const auth::Caller& caller, const char* kind,
          const char* statement, const std::string& id, const char* type_name, Reader read,
@@ -167,15 +168,6 @@ T Cached(cache::Cache& cache, db::Pool& pool, const auth::Caller& caller, const 
   return out;
 }
 
-// Cached's answer from the near copy, without blocking; false: ask Cached.
-template <class T, class Visible>
-bool Peeked(cache::Cache& cache, const auth::Caller& caller, const char* kind,
-            const std::string& id, T* out, Visible visible) {
-  // Such ids are refused by the handlers' Cached path, with the field named.
-  if (id.empty() || id.find('\0') != std::string::npos) return false;
-  auto bytes = cache.Peek(cache::Key(caller.org, kind, id), kind);
-  return bytes && out->ParseFromString(*bytes) && visible(caller, *out);
-}
 
 }  // namespace
 
@@ -269,7 +261,7 @@ v1::Site DirectoryStore::GetSite(const auth::Caller& caller, const std::string& 
 }
 
 bool DirectoryStore::PeekSite(const auth::Caller& caller, const std::string& id, v1::Site* out) {
-  return Peeked(cache_, caller, "site", id, out, SiteVisible);
+  return PeekVisible(cache_, caller, "site", id, out, SiteVisible);
 }
 
 Listed<v1::Site> DirectoryStore::ListSites(const auth::Caller& caller,
@@ -296,7 +288,7 @@ v1::Room DirectoryStore::GetRoom(const auth::Caller& caller, const std::string& 
 }
 
 bool DirectoryStore::PeekRoom(const auth::Caller& caller, const std::string& id, v1::Room* out) {
-  return Peeked(cache_, caller, "room", id, out, RoomVisible);
+  return PeekVisible(cache_, caller, "room", id, out, RoomVisible);
 }
 
 Listed<v1::Room> DirectoryStore::ListRooms(const auth::Caller& caller,
@@ -325,7 +317,7 @@ v1::Staff DirectoryStore::GetStaff(const auth::Caller& caller, const std::string
 }
 
 bool DirectoryStore::PeekStaff(const auth::Caller& caller, const std::string& id, v1::Staff* out) {
-  return Peeked(cache_, caller, "staff", id, out, StaffVisible);
+  return PeekVisible(cache_, caller, "staff", id, out, StaffVisible);
 }
 
 Listed<v1::Staff> DirectoryStore::ListStaff(const auth::Caller& caller,
@@ -393,7 +385,7 @@ v1::Program DirectoryStore::GetProgram(const auth::Caller& caller, const std::st
 }
 
 bool DirectoryStore::PeekProgram(const auth::Caller& caller, const std::string& id, v1::Program* out) {
-  return Peeked(cache_, caller, "program", id, out, ProgramVisible);
+  return PeekVisible(cache_, caller, "program", id, out, ProgramVisible);
 }
 
 v1::Program DirectoryStore::UpdateProgram(const auth::Caller& caller, const std::string& id,

@@ -4,6 +4,7 @@
 #include "common/idempotent.h"
 #include "common/sql.h"
 #include "scheduling/domain/cursor.h"
+#include "scheduling/store/near_read.h"
 #include "scheduling/store/schedule_rows.h"
 #include "scheduling/store/schedule_store.h"
 
@@ -140,10 +141,9 @@ v1::Group ScheduleStore::GetGroup(const auth::Caller& caller, const std::string&
 }
 
 bool ScheduleStore::PeekGroup(const auth::Caller& caller, const std::string& id, v1::Group* out) {
-  // Such ids are refused on the GetGroup way, with the field named.
-  if (id.empty() || id.find('\0') != std::string::npos) return false;
-  auto bytes = cache_.Peek(cache::Key(caller.org, "group", id), "group");
-  return bytes && out->ParseFromString(*bytes) && caller.SeesSite(out->site_id());
+  return PeekVisible(cache_, caller, "group", id, out, [](const auth::Caller& c, const v1::Group& g) {
+    return c.SeesSite(g.site_id());
+  });
 }
 
 Listed<v1::Group> ScheduleStore::ListGroups(const auth::Caller& caller, const v1::ListGroupsRequest& req) {
