@@ -41,6 +41,12 @@ summary() {
 }
 
 # ---------------------------------------------------------------- build
+# A build with its tests takes about 1 GiB (1.5 GiB with sanitizers) and the
+# test servers a few hundred MiB; say so up front when the disk is short.
+free_kib=$(df -Pk . | awk 'NR == 2 { print $4 }')
+if [ -n "$free_kib" ] && [ "$free_kib" -lt $((2 * 1024 * 1024)) ]; then
+  echo "run_tests: warning: only $((free_kib / 1024)) MiB free on this disk; the build and the test servers need about 2 GiB" >&2
+fi
 if [ ! -f "$build_dir/build.ninja" ] && [ ! -f "$build_dir/Makefile" ]; then
   if [ -f "$build_dir/CMakeCache.txt" ]; then
     cmake -S . -B "$build_dir"

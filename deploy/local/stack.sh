@@ -199,6 +199,10 @@ write_pg_settings() {
       echo "fsync = off"
       echo "synchronous_commit = off"
       echo "full_page_writes = off"
+      # Throwaway data: keep the write-ahead log small (it grows to 1 GiB
+      # by default, more than the data the tests write).
+      echo "max_wal_size = 256MB"
+      echo "min_wal_size = 64MB"
     fi
   } >"$conf.tmp"
   mv "$conf.tmp" "$conf"

@@ -17,10 +17,13 @@ source deploy/local/ports.sh
 bin="$repo/${IOP_BUILD_DIR:-build}/bin"
 calls=${1:-5000}
 work=$(mktemp -d /tmp/iop-profile.XXXXXX)
+# PostgreSQL runs as another user when we are root: it must reach the folder
+# (else its data goes to a folder of its own under /tmp).
+chmod 755 "$work"
 pid=""
 cleanup() {
   [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  deploy/local/stack.sh stop --dir "$work/stack" >/dev/null 2>&1 || true
+  deploy/local/stack.sh destroy --dir "$work/stack" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -24,11 +24,15 @@ command_line="make bench"
 only=${IOP_BENCH_ONLY:-}
 want() { [[ -z "$only" || ",$only," == *",$1,"* ]]; }
 work=$(mktemp -d /tmp/iop-bench.XXXXXX)
+# PostgreSQL runs as another user when we are root: it must reach the folder
+# (else its data goes to a folder of its own under /tmp).
+chmod 755 "$work"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  deploy/local/stack.sh stop --dir "$work/stack" >/dev/null 2>&1 || true
+  # destroy, not stop: the data (over a GiB after P4) must not outlive the run.
+  deploy/local/stack.sh destroy --dir "$work/stack" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT

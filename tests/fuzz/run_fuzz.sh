@@ -19,7 +19,8 @@ fi
 cmake --build "$build" -j 2 --target $(cd tests/fuzz && ls fuzz_*.cc | sed 's/\.cc$//' | tr '\n' ' ')
 
 work=$(mktemp -d /tmp/iop-fuzz.XXXXXX)
-trap 'deploy/local/stack.sh stop --dir "$work/stack" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+chmod 755 "$work" # PostgreSQL, run as another user when we are root, must reach it
+trap 'deploy/local/stack.sh destroy --dir "$work/stack" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 deploy/local/stack.sh start --test --dir "$work/stack" >/dev/null
 eval "$(deploy/local/stack.sh env --test --dir "$work/stack")"
 export IOP_TEST_DATABASE_URL IOP_TEST_REDIS_URL

@@ -18,6 +18,8 @@ source "$suite_repo/deploy/local/ports.sh"
 suite_start() {
   suite_dir=$1
   mkdir -p "$suite_dir"
+  # PostgreSQL runs as another user when we are root: it must reach the folder.
+  chmod 755 "$suite_dir"
   "$suite_repo/deploy/local/stack.sh" start --test --dir "$suite_dir/stack" >/dev/null
   eval "$("$suite_repo/deploy/local/stack.sh" env --test --dir "$suite_dir/stack")"
   local pg_port=$IOP_LOCAL_PG_PORT redis_url=$IOP_TEST_REDIS_URL
@@ -66,5 +68,6 @@ suite_stop() {
   for p in "${suite_pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${suite_pids[@]}"; do wait "$p" 2>/dev/null || true; done
   suite_pids=()
-  [ -z "$suite_dir" ] || "$suite_repo/deploy/local/stack.sh" stop --dir "$suite_dir/stack" >/dev/null 2>&1 || true
+  # destroy, not stop: the data must not outlive the run.
+  [ -z "$suite_dir" ] || "$suite_repo/deploy/local/stack.sh" destroy --dir "$suite_dir/stack" >/dev/null 2>&1 || true
 }
