@@ -68,7 +68,7 @@ fuzz: deps
 
 # The whole suite built with AddressSanitizer + UndefinedBehaviorSanitizer.
 test-sanitize: deps tools
-	IOP_BUILD_DIR=build-sanitize IOP_CMAKE_ARGS="-DIOP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug" \
+	IOP_BUILD_DIR=build-sanitize IOP_CMAKE_ARGS="-DIOP_SANITIZE=ON -DIOP_SHARED_LIBS=ON -DCMAKE_BUILD_TYPE=Debug" \
 	  LSAN_OPTIONS=suppressions=$(abspath tests/sanitize/lsan.supp) UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  tests/run_tests.sh $(TEST_ARGS)
 

@@ -14,7 +14,7 @@ function(iop_embed_migrations target dir)
     DEPENDS ${sql_files} ${PROJECT_SOURCE_DIR}/cmake/EmbedMigrations.cmake
     COMMENT "Embedding migrations for ${target}"
     VERBATIM)
-  add_library(${target} STATIC ${out})
+  add_library(${target} ${IOP_LIBRARY_TYPE} ${out})
   target_link_libraries(${target} PUBLIC iop_common)
 endfunction()
 
@@ -32,4 +32,43 @@ function(iop_test name)
   else()
     set_tests_properties(${name} PROPERTIES LABELS unit)
   endif()
+endfunction()
+
+# iop_service(<name> [UNIT_LIBS <lib>...] [PEERS <lib>...]): the rooms every
+# service has, built the same way for each.
+#   <name>_domain       domain/*.cc, pure rules (no gRPC, SQL or Redis)
+#   <name>_migrations   migrations/*.sql, embedded in the binary
+#   <name>_service      store/*.cc and api/*.cc on top of both
+#   iop-<name>          main.cc, the wiring
+#   <name>_unit_tests   */*_test.cc, linked with UNIT_LIBS (default: the
+#                       domain alone, so a unit test cannot reach a server)
+#   <name>_integration_tests  */*_itest.cc, with the PEERS' libraries for
+#                       the services those tests run in-process beside it
+function(iop_service name)
+  cmake_parse_arguments(S "" "" "UNIT_LIBS;PEERS" ${ARGN})
+  set(dir ${CMAKE_CURRENT_SOURCE_DIR})
+  if(NOT S_UNIT_LIBS)
+    set(S_UNIT_LIBS ${name}_domain)
+  endif()
+
+  file(GLOB domain_sources CONFIGURE_DEPENDS ${dir}/domain/*.cc)
+  list(FILTER domain_sources EXCLUDE REGEX "_(i?test)\\.cc$")
+  add_library(${name}_domain ${IOP_LIBRARY_TYPE} ${domain_sources})
+  target_link_libraries(${name}_domain PUBLIC iop_common absl::time)
+
+  iop_embed_migrations(${name}_migrations ${dir}/migrations)
+
+  file(GLOB service_sources CONFIGURE_DEPENDS ${dir}/store/*.cc ${dir}/api/*.cc)
+  list(FILTER service_sources EXCLUDE REGEX "_(i?test)\\.cc$")
+  add_library(${name}_service ${IOP_LIBRARY_TYPE} ${service_sources})
+  target_link_libraries(${name}_service PUBLIC ${name}_domain ${name}_migrations iop_protos)
+
+  add_executable(iop-${name} ${dir}/main.cc)
+  target_link_libraries(iop-${name} PRIVATE ${name}_service)
+
+  file(GLOB unit_tests CONFIGURE_DEPENDS ${dir}/*/*_test.cc)
+  iop_test(${name}_unit_tests SOURCES ${unit_tests} LIBS ${S_UNIT_LIBS})
+  file(GLOB integration_tests CONFIGURE_DEPENDS ${dir}/*/*_itest.cc)
+  iop_test(${name}_integration_tests SOURCES ${integration_tests}
+           LIBS ${name}_service ${S_PEERS} iop_testing INTEGRATION)
 endfunction()
