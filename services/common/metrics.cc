@@ -1,7 +1,13 @@
 #include "common/metrics.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "common/errors.h"
 
@@ -67,13 +73,61 @@ class InterceptorFactory : public grpc::experimental::ServerInterceptorFactoryIn
   GrpcServerMetrics& metrics_;
 };
 
+// Opens and closes one TCP connection to host:port, ignoring failures.
+void Knock(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    bool connected = ::connect(fd, a->ai_addr, a->ai_addrlen) == 0;
+    ::close(fd);
+    if (connected) break;
+  }
+  freeaddrinfo(found);
+}
+
+// Where to connect to reach a listener bound to `address` ("host:port").
+std::string LoopbackHost(const std::string& address) {
+  std::string host = address.substr(0, address.rfind(':'));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty() || host == "0.0.0.0") return "127.0.0.1";
+  if (host == "::") return "::1";
+  return host;
+}
+
 }  // namespace
+
+Metrics::~Metrics() { StopServing(); }
+
+// civetweb's listener looks at its stop flag only between waits of 2 s on
+// its socket, so a plain stop takes up to 2 s (on every SIGTERM, and in
+// every test that stops a service). A connection ends the wait: knock until
+// the endpoint is gone.
+void Metrics::StopServing() {
+  if (!exposer_) return;
+  const int bound = port();
+  std::atomic<bool> stopped{false};
+  std::thread knocker([&] {
+    while (!stopped.load()) {
+      Knock(host_, bound);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  exposer_.reset();
+  stopped.store(true);
+  knocker.join();
+}
 
 Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()), process_(MakeProcessCollector()) {}
 
 void Metrics::Serve(const std::string& address) {
   exposer_ = std::make_unique<prometheus::Exposer>(address);
+  host_ = LoopbackHost(address);
   exposer_->RegisterCollectable(registry_);
   exposer_->RegisterCollectable(process_);
 }

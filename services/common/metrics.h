@@ -23,17 +23,24 @@ namespace iop::metrics {
 class Metrics {
  public:
   Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
   prometheus::Registry& registry() { return *registry_; }
   std::shared_ptr<prometheus::Registry> shared_registry() { return registry_; }
   // Starts serving /metrics on host:port (throws if the port is taken).
   void Serve(const std::string& address);
   // The bound port (useful when the address asked for port 0); 0 if not serving.
   int port() const;
+  // Stops serving; returns in milliseconds (see metrics.cc). Also done by
+  // the destructor.
+  void StopServing();
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<prometheus::Collectable> process_;
   std::unique_ptr<prometheus::Exposer> exposer_;
+  std::string host_;  // of the address served, to reach the listener when stopping
 };
 
 // process_cpu_seconds_total, process_resident_memory_bytes, ... read from

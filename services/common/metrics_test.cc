@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 
 #include "common/worker_pool.h"
 
@@ -58,6 +60,22 @@ TEST(WorkerPoolTest, RunsEveryTaskBeforeJoining) {
     for (int i = 0; i < 100; ++i) pool.Post([&] { done++; });
   }
   EXPECT_EQ(done.load(), 100);
+}
+
+TEST(MetricsTest, StoppingTheEndpointTakesMillisecondsNotTheListenersWait) {
+  using namespace std::chrono_literals;
+  // Left alone, civetweb's listener sees the stop only when its 2 s wait on
+  // the socket ends; both a loopback and an any-address listener are woken.
+  for (const char* address : {"127.0.0.1:0", "0.0.0.0:0"}) {
+    Metrics m;
+    m.Serve(address);
+    ASSERT_GT(m.port(), 0) << address;
+    std::this_thread::sleep_for(100ms);  // the listener is inside its wait
+    const auto start = std::chrono::steady_clock::now();
+    m.StopServing();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s) << address;
+    EXPECT_EQ(m.port(), 0) << address;
+  }
 }
 
 }  // namespace
