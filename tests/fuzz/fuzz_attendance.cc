@@ -3,7 +3,7 @@
 // its ids ("session-now", "client-1") get past the roster check and reach
 // the writes, the reports and their SQL.
 #include "attendance/app.h"
-#include "attendance/testing/fake_scheduling.h"
+#include "support/fake_scheduling.h"
 #include "common/sql.h"
 #include "fuzz_service.h"
 
@@ -26,7 +26,7 @@ sched::Session SessionAt(const std::string& id, absl::Time start, absl::TimeZone
 }
 
 iop::fuzz::Peers Scheduling() {
-  auto fake = std::make_shared<iop::attendance::testing::FakeScheduling>();
+  auto fake = std::make_shared<iop::testing::FakeScheduling>();
   absl::TimeZone tz;
   absl::LoadTimeZone("America/New_York", &tz);
   sched::Site site;

@@ -3,7 +3,7 @@
 // seeds that name its ids ("client-1", "group-1") reach scoring, storage and
 // the cohort reports.
 #include "fuzz_service.h"
-#include "outcomes/api/fake_scheduling.h"
+#include "support/fake_scheduling.h"
 #include "outcomes/app.h"
 
 namespace {
@@ -11,13 +11,13 @@ namespace {
 using iop::fuzz::FuzzOrg;
 
 iop::fuzz::Peers Scheduling() {
-  auto fake = std::make_shared<iop::outcomes::testing::FakeScheduling>(iop::testing::kTestSecret);
-  fake->AddSite(FuzzOrg(), "site-1");
-  fake->AddProgram(FuzzOrg(), "program-1", "site-1");
-  fake->AddGroup(FuzzOrg(), "group-1", "program-1", "site-1");
+  auto fake = std::make_shared<iop::testing::FakeScheduling>();
+  fake->Put(FuzzOrg(), iop::testing::SiteWithId("site-1"));
+  fake->Put(FuzzOrg(), iop::testing::ProgramAt("program-1", "site-1"));
+  fake->Put(FuzzOrg(), iop::testing::GroupOf("group-1", "program-1", "site-1"));
   for (const char* id : {"client-1", "client-2"}) {
-    fake->AddClient(FuzzOrg(), id, "site-1");
-    fake->Enroll("group-1", id, "2020-01-01");
+    fake->Put(FuzzOrg(), iop::testing::ClientAt(id, "site-1"));
+    fake->Put(FuzzOrg(), iop::testing::MemberOf("group-1", id, "2020-01-01"));
   }
   const std::string address = fake->address();
   return {fake, [address](iop::config::Config& c) { c.scheduling_addr = address; }};

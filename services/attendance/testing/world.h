@@ -6,13 +6,15 @@
 #include <gtest/gtest.h>
 
 #include "attendance/testing/attendance_harness.h"
-#include "attendance/testing/fake_scheduling.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "support/fake_scheduling.h"
 
 namespace iop::attendance::testing {
 
 namespace v1 = ::iop::attendance::v1;
+namespace sched = ::iop::scheduling::v1;
+using iop::testing::FakeScheduling;
 using iop::testing::Token;
 using iop::testing::WithToken;
 

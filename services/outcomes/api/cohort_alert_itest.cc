@@ -15,15 +15,14 @@ class CohortTest : public OutcomesTest {
   void SetUp() override {
     OutcomesTest::SetUp();
     const std::string site = org_ + "-site";
-    scheduling().AddProgram(org_, org_ + "-p1", site);
-    scheduling().AddProgram(org_, org_ + "-p2", site);
-    scheduling().AddGroup(org_, org_ + "-g1", org_ + "-p1", site);
-    scheduling().AddGroup(org_, org_ + "-g2", org_ + "-p2", site);
-    for (const char* name : {"c1", "c2", "c3", "c6"}) scheduling().Enroll(org_ + "-g1", NewClient(name), "2026-10-01");
-    scheduling().Enroll(org_ + "-g1", NewClient("c4"), "2026-10-01", "", sched::MEMBERSHIP_STATUS_WAITLISTED);
-    scheduling().Enroll(org_ + "-g1", NewClient("c5"), "2026-09-01", "2026-10-31",
-                        sched::MEMBERSHIP_STATUS_DISCHARGED);
-    scheduling().Enroll(org_ + "-g2", NewClient("c7"), "2026-11-02");
+    scheduling().Put(org_, ProgramAt(org_ + "-p1", site));
+    scheduling().Put(org_, ProgramAt(org_ + "-p2", site));
+    scheduling().Put(org_, GroupOf(org_ + "-g1", org_ + "-p1", site));
+    scheduling().Put(org_, GroupOf(org_ + "-g2", org_ + "-p2", site));
+    for (const char* name : {"c1", "c2", "c3", "c6"}) Enroll(org_ + "-g1", NewClient(name), "2026-10-01");
+    Enroll(org_ + "-g1", NewClient("c4"), "2026-10-01", "", sched::MEMBERSHIP_STATUS_WAITLISTED);
+    Enroll(org_ + "-g1", NewClient("c5"), "2026-09-01", "2026-10-31", sched::MEMBERSHIP_STATUS_DISCHARGED);
+    Enroll(org_ + "-g2", NewClient("c7"), "2026-11-02");
     MustSubmit(Id("c1"), "PHQ-9", Phq9(19), 2);
     MustSubmit(Id("c1"), "PHQ-9", Phq9(12), 9);
     MustSubmit(Id("c1"), "PHQ-9", Phq9(7), 20);

@@ -7,19 +7,25 @@
 
 #include "common/sql.h"
 #include "iop/outcomes/v1/outcomes.grpc.pb.h"
-#include "outcomes/api/fake_scheduling.h"
 #include "outcomes/app.h"
+#include "support/fake_scheduling.h"
 #include "support/service_harness.h"
 
 namespace iop::outcomes::testing {
 
 namespace v1 = ::iop::outcomes::v1;
+namespace sched = ::iop::scheduling::v1;
+using iop::testing::ClientAt;
+using iop::testing::FakeScheduling;
+using iop::testing::GroupOf;
+using iop::testing::ProgramAt;
+using iop::testing::SiteWithId;
 using iop::testing::Token;
 using iop::testing::WithToken;
 
 class OutcomesService {
  public:
-  OutcomesService() : db_("outcomes_it"), scheduling_(iop::testing::kTestSecret) {
+  OutcomesService() : db_("outcomes_it"), scheduling_() {
     config_ = iop::testing::TestConfig("outcomes", db_.url(), iop::testing::RedisUrl());
     config_.scheduling_addr = scheduling_.address();
     app_ = std::make_unique<OutcomesApp>(config_);
@@ -57,13 +63,17 @@ class OutcomesTest : public ::testing::Test {
     stub_ = v1::OutcomesService::NewStub(service_->Channel());
     org_ = "org-" + std::to_string(next_org_++);
     admin_ = Token(org_, "admin");
-    scheduling().AddSite(org_, org_ + "-site");
+    scheduling().Put(org_, SiteWithId(org_ + "-site"));
   }
   FakeScheduling& scheduling() { return service_->scheduling(); }
 
+  template <class... Args>
+  void Enroll(Args&&... args) {
+    scheduling().Put(org_, iop::testing::MemberOf(std::forward<Args>(args)...));
+  }
   std::string NewClient(const std::string& name) {
     const std::string id = org_ + "-" + name;
-    scheduling().AddClient(org_, id, org_ + "-site");
+    scheduling().Put(org_, ClientAt(id, org_ + "-site"));
     return id;
   }
 

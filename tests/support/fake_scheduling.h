@@ -1,12 +1,14 @@
-// An in-memory scheduling service for attendance's integration tests: the
-// same gRPC contract, data the test puts in directly, tokens verified like
-// the real service (org scoping, site limits), and a switch to take it off
-// the network. Tests that need the real scheduling service use
-// scheduling_itest.cc instead.
+// An in-memory scheduling service for the integration tests of the services
+// that call it (attendance, curriculum, outcomes): the same gRPC contract,
+// data the test puts in directly, tokens verified like the real service (org
+// scoping, site limits), and two ways to fail: answering UNAVAILABLE
+// (SetDown) or leaving the network (Stop). Tests that need the real
+// scheduling service run it in-process instead.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <string>
@@ -17,13 +19,13 @@
 #include "iop/scheduling/v1/scheduling.grpc.pb.h"
 #include "support/service_harness.h"
 
-namespace iop::attendance::testing {
+namespace iop::testing {
 
 namespace sched = ::iop::scheduling::v1;
 
 class FakeScheduling final : public sched::SchedulingService::CallbackService {
  public:
-  FakeScheduling() : auth_(iop::testing::kTestSecret) {
+  explicit FakeScheduling(const std::string& secret = kTestSecret) : auth_(secret) {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(this);
@@ -51,6 +53,8 @@ class FakeScheduling final : public sched::SchedulingService::CallbackService {
     sessions_[{org, session_id}].set_status(sched::SESSION_STATUS_CANCELLED);
   }
   int roster_calls() const { std::lock_guard l(mu_); return roster_calls_; }
+  // While down, every call answers UNAVAILABLE, as from an overloaded peer.
+  void SetDown(bool down) { down_ = down; }
 
   // ---- RPCs ---------------------------------------------------------------
   grpc::ServerUnaryReactor* GetSite(grpc::CallbackServerContext* c, const sched::GetSiteRequest* r, sched::Site* out) override {
@@ -104,9 +108,29 @@ class FakeScheduling final : public sched::SchedulingService::CallbackService {
       return grpc::Status::OK;
     });
   }
+  grpc::ServerUnaryReactor* ListGroups(grpc::CallbackServerContext* c, const sched::ListGroupsRequest* r,
+                                       sched::ListGroupsResponse* out) override {
+    return Answer(c, [&](const auth::Caller& who) {
+      sched::Site site;
+      if (!r->site_id().empty()) {
+        if (auto s = Find(sites_, who, r->site_id(), &site, [](auto& x) { return x.id(); }); !s.ok()) return s;
+      }
+      for (const auto& [key, g] : groups_) {
+        if (key.first != who.org || !who.SeesSite(g.site_id())) continue;
+        if (!r->program_id().empty() && g.program_id() != r->program_id()) continue;
+        if (!r->site_id().empty() && g.site_id() != r->site_id()) continue;
+        *out->add_groups() = g;
+      }
+      return grpc::Status::OK;
+    });
+  }
   grpc::ServerUnaryReactor* ListMemberships(grpc::CallbackServerContext* c, const sched::ListMembershipsRequest* r,
                                             sched::ListMembershipsResponse* out) override {
     return Answer(c, [&](const auth::Caller& who) {
+      sched::Group group;
+      if (!r->group_id().empty()) {
+        if (auto s = Find(groups_, who, r->group_id(), &group, [](auto& g) { return g.site_id(); }); !s.ok()) return s;
+      }
       for (const auto& m : memberships_[who.org]) {
         if ((r->group_id().empty() || m.group_id() == r->group_id()) &&
             (r->client_id().empty() || m.client_id() == r->client_id())) {
@@ -124,6 +148,10 @@ class FakeScheduling final : public sched::SchedulingService::CallbackService {
   grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* c, F work) {
     auto* reactor = c->DefaultReactor();
     grpc::Status status;
+    if (down_) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "scheduling is down for the test"));
+      return reactor;
+    }
     try {
       auto it = c->client_metadata().find("authorization");
       std::string header = it == c->client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
@@ -167,6 +195,7 @@ class FakeScheduling final : public sched::SchedulingService::CallbackService {
   std::unique_ptr<grpc::Server> server_;
   mutable std::mutex mu_;
   int roster_calls_ = 0;
+  std::atomic<bool> down_{false};
   std::map<Key, sched::Site> sites_;
   std::map<Key, sched::Program> programs_;
   std::map<Key, sched::Group> groups_;
@@ -175,4 +204,42 @@ class FakeScheduling final : public sched::SchedulingService::CallbackService {
   std::map<std::string, std::vector<sched::Membership>> memberships_;
 };
 
-}  // namespace iop::attendance::testing
+// Directory objects with the fields most tests need.
+inline sched::Site SiteWithId(const std::string& id, const std::string& time_zone = "America/New_York") {
+  sched::Site s;
+  s.set_id(id);
+  s.set_time_zone(time_zone);
+  return s;
+}
+inline sched::Program ProgramAt(const std::string& id, const std::string& site_id) {
+  sched::Program p;
+  p.set_id(id);
+  p.set_site_id(site_id);
+  return p;
+}
+inline sched::Group GroupOf(const std::string& id, const std::string& program_id, const std::string& site_id) {
+  sched::Group g;
+  g.set_id(id);
+  g.set_program_id(program_id);
+  g.set_site_id(site_id);
+  return g;
+}
+inline sched::Client ClientAt(const std::string& id, const std::string& site_id) {
+  sched::Client c;
+  c.set_id(id);
+  c.set_site_id(site_id);
+  return c;
+}
+inline sched::Membership MemberOf(const std::string& group_id, const std::string& client_id,
+                                  const std::string& start_date, const std::string& end_date = "",
+                                  sched::MembershipStatus status = sched::MEMBERSHIP_STATUS_ACTIVE) {
+  sched::Membership m;
+  m.set_group_id(group_id);
+  m.set_client_id(client_id);
+  m.set_start_date(start_date);
+  m.set_end_date(end_date);
+  m.set_status(status);
+  return m;
+}
+
+}  // namespace iop::testing
