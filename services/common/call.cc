@@ -6,6 +6,7 @@
 #include "common/db.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "common/nul_check.h"
 
 namespace iop::server {
 namespace {
@@ -19,7 +20,8 @@ std::string_view Metadata(grpc::CallbackServerContext* context, std::string_view
 
 }  // namespace
 
-grpc::Status CallRunner::Run(grpc::CallbackServerContext* context, const CallSpec& spec,
+grpc::Status CallRunner::Run(grpc::CallbackServerContext* context, const google::protobuf::Message& request,
+                             const CallSpec& spec,
                              const std::function<void(Call&)>& work) {
   if (context->IsCancelled()) return {grpc::StatusCode::CANCELLED, "call cancelled"};
   auth::Caller caller;
@@ -45,6 +47,7 @@ grpc::Status CallRunner::Run(grpc::CallbackServerContext* context, const CallSpe
       throw auth::AuthError{auth::AuthError::kPermissionDenied,
                             std::string("roles of this token do not allow ") + spec.method};
     }
+    errors::RejectNul(request);
     work(call);
   } catch (const errors::RpcError& e) {
     status = e.status();
@@ -87,22 +90,23 @@ bool CallRunner::Admit(grpc::ServerUnaryReactor* reactor, std::shared_ptr<Drain:
 }
 
 grpc::ServerUnaryReactor* CallRunner::Unary(grpc::CallbackServerContext* context,
-                                            const CallSpec& spec,
+                                            const google::protobuf::Message& request, const CallSpec& spec,
                                             std::function<void(Call&)> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::shared_ptr<Drain::Ticket> ticket;
   if (!Admit(reactor, &ticket)) return reactor;
-  pool_.Post([this, context, spec, reactor, work = std::move(work), ticket]() mutable {
-    reactor->Finish(Run(context, spec, work));
+  pool_.Post([this, context, &request, spec, reactor, work = std::move(work), ticket]() mutable {
+    reactor->Finish(Run(context, request, spec, work));
     ticket.reset();  // the call is answered: no longer in flight for the drain
   });
   return reactor;
 }
 
 grpc::ServerUnaryReactor* CallRunner::UnaryRead(grpc::CallbackServerContext* context,
+                                                const google::protobuf::Message& request,
                                                 const CallSpec& spec, const Peek& peek,
                                                 std::function<void(Call&)> work) {
-  if (spec.client_data && audit_ != nullptr) return Unary(context, spec, std::move(work));
+  if (spec.client_data && audit_ != nullptr) return Unary(context, request, spec, std::move(work));
   // Verifying is CPU only (a token seen before is a map lookup), so it may
   // run here; a refusal is left to Run, which reports and audits it.
   std::shared_ptr<const auth::Caller> caller;
@@ -110,14 +114,14 @@ grpc::ServerUnaryReactor* CallRunner::UnaryRead(grpc::CallbackServerContext* con
     caller = authenticator_.VerifyShared(Metadata(context, "authorization"));
   } catch (const auth::AuthError&) {
   }
-  if (!caller || !caller->Has(spec.permission)) return Unary(context, spec, std::move(work));
+  if (!caller || !caller->Has(spec.permission)) return Unary(context, request, spec, std::move(work));
   bool answered = false;
   try {
     answered = peek(*caller);
   } catch (const std::exception& e) {
     log::Warn("near read failed, reading through", {{"method", spec.method}, {"error", e.what()}});
   }
-  if (!answered) return Unary(context, spec, std::move(work));
+  if (!answered) return Unary(context, request, spec, std::move(work));
   // A draining service refuses it like any other call.
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::shared_ptr<Drain::Ticket> ticket;

@@ -1,8 +1,10 @@
-// The one way a unary handler runs: authenticate, authorize, do the work on
-// the worker pool, map exceptions to statuses, write the audit record.
+// The one way a unary handler runs: authenticate, authorize, refuse NUL
+// bytes in the request's strings, do the work on the worker pool, map
+// exceptions to statuses, write the audit record.
 // Handlers state what the call needs (CallSpec) and never forget a step.
 #pragma once
 
+#include <google/protobuf/message.h>
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
@@ -65,23 +67,28 @@ class CallRunner {
   // Lifecycle: the returned reactor belongs to gRPC. The work runs on the
   // pool; Finish() is called exactly once from there, after which gRPC may
   // free the request, response and context, so nothing touches them later.
-  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, const CallSpec& spec,
-                                  std::function<void(Call&)> work);
+  // `request` is checked before `work` runs (nul_check.h) and must outlive
+  // the call, as gRPC's own request does.
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, const google::protobuf::Message& request,
+                                  const CallSpec& spec, std::function<void(Call&)> work);
 
   // A read that an in-process copy can often answer (cache::Cache::Peek).
   // Once the caller is verified and allowed, `peek` runs on gRPC's thread:
   // it must not block, and returns true when it has filled the response
   // (the call ends OK right there, no pool hop) or false to run `work` on
   // the pool exactly as Unary would. Calls that leave an audit record, and
-  // callers who would be refused, go the Unary way from the start.
+  // callers who would be refused, go the Unary way from the start. `peek`
+  // sees the request before its NUL check: an id holding a NUL matches
+  // nothing there, since only checked requests ever fill the copy.
   using Peek = std::function<bool(const auth::Caller&)>;
-  grpc::ServerUnaryReactor* UnaryRead(grpc::CallbackServerContext* context, const CallSpec& spec,
+  grpc::ServerUnaryReactor* UnaryRead(grpc::CallbackServerContext* context,
+                                      const google::protobuf::Message& request, const CallSpec& spec,
                                       const Peek& peek, std::function<void(Call&)> work);
 
   // Synchronous core of Unary: returns the final status. A refused call
   // with a verified caller is audited like any other.
-  grpc::Status Run(grpc::CallbackServerContext* context, const CallSpec& spec,
-                   const std::function<void(Call&)>& work);
+  grpc::Status Run(grpc::CallbackServerContext* context, const google::protobuf::Message& request,
+                   const CallSpec& spec, const std::function<void(Call&)>& work);
 
  private:
   // Admits the call for the drain: false when refused (then it is already

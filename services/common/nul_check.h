@@ -2,7 +2,8 @@
 // PostgreSQL text cannot hold U+0000 and libpq ends a text parameter at its
 // first NUL byte, so a NUL would silently cut a value short: "<id>\0x" would
 // read the record "<id>" while the audit insert refuses the NUL and the
-// access goes unrecorded. Handlers refuse such requests before anything else.
+// access goes unrecorded. CallRunner refuses such requests (after checking
+// the caller) before any handler work runs.
 #pragma once
 
 #include <google/protobuf/message.h>

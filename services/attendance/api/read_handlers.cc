@@ -7,7 +7,6 @@
 
 #include "attendance/api/attendance_api.h"
 #include "attendance/api/helpers.h"
-#include "common/nul_check.h"
 
 namespace iop::attendance::api {
 namespace {
@@ -35,8 +34,7 @@ store::sched::Session SessionFromRecord(const store::Stored& s) {
 ServerUnaryReactor* AttendanceApi::GetSessionAttendance(CallbackServerContext* ctx,
                                                         const v1::GetSessionAttendanceRequest* req,
                                                         v1::GetSessionAttendanceResponse* resp) {
-  return runner_.Unary(ctx, {"GetSessionAttendance", Permission::kAttendanceRead, true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"GetSessionAttendance", Permission::kAttendanceRead, true}, [=, this](Call& call) {
     errors::Validator v;
     CheckId(v, "session_id", req->session_id());
     v.ThrowIfInvalid();
@@ -78,8 +76,7 @@ ServerUnaryReactor* AttendanceApi::GetSessionAttendance(CallbackServerContext* c
 ServerUnaryReactor* AttendanceApi::GetAttendanceHistory(CallbackServerContext* ctx,
                                                         const v1::GetAttendanceHistoryRequest* req,
                                                         v1::GetAttendanceHistoryResponse* resp) {
-  return runner_.Unary(ctx, {"GetAttendanceHistory", Permission::kAttendanceRecord, true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"GetAttendanceHistory", Permission::kAttendanceRecord, true}, [=, this](Call& call) {
     errors::Validator v;
     CheckId(v, "session_id", req->session_id());
     CheckId(v, "client_id", req->client_id());
@@ -99,8 +96,7 @@ ServerUnaryReactor* AttendanceApi::GetAttendanceHistory(CallbackServerContext* c
 ServerUnaryReactor* AttendanceApi::GetClientAttendance(CallbackServerContext* ctx,
                                                        const v1::GetClientAttendanceRequest* req,
                                                        v1::GetClientAttendanceResponse* resp) {
-  return runner_.Unary(ctx, {"GetClientAttendance", Permission::kAttendanceRead, true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"GetClientAttendance", Permission::kAttendanceRead, true}, [=, this](Call& call) {
     errors::Validator v;
     CheckId(v, "client_id", req->client_id());
     absl::CivilDay first, last;

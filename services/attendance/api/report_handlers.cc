@@ -5,7 +5,6 @@
 #include "attendance/api/attendance_api.h"
 #include "attendance/api/helpers.h"
 #include "attendance/domain/alerts.h"
-#include "common/nul_check.h"
 #include "common/paging.h"
 
 namespace iop::attendance::api {
@@ -22,8 +21,7 @@ constexpr int kAlertLookbackDays = 120;
 ServerUnaryReactor* AttendanceApi::GetGroupAttendanceStats(CallbackServerContext* ctx,
                                                            const v1::GetGroupAttendanceStatsRequest* req,
                                                            v1::GetGroupAttendanceStatsResponse* resp) {
-  return runner_.Unary(ctx, {"GetGroupAttendanceStats", Permission::kAttendanceRead, true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"GetGroupAttendanceStats", Permission::kAttendanceRead, true}, [=, this](Call& call) {
     errors::Validator v;
     CheckId(v, "group_id", req->group_id());
     absl::CivilDay first, last;
@@ -86,8 +84,7 @@ ServerUnaryReactor* AttendanceApi::GetGroupAttendanceStats(CallbackServerContext
 ServerUnaryReactor* AttendanceApi::ListAttendanceAlerts(CallbackServerContext* ctx,
                                                         const v1::ListAttendanceAlertsRequest* req,
                                                         v1::ListAttendanceAlertsResponse* resp) {
-  return runner_.Unary(ctx, {"ListAttendanceAlerts", Permission::kAttendanceRead, true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"ListAttendanceAlerts", Permission::kAttendanceRead, true}, [=, this](Call& call) {
     errors::Validator v;
     absl::CivilDay on_date;
     const bool fixed_date = !req->on_date().empty();

@@ -4,7 +4,6 @@
 #include "attendance/api/helpers.h"
 #include "attendance/api/watch_reactor.h"
 #include "common/audit_rpc.h"
-#include "common/nul_check.h"
 
 namespace iop::attendance::api {
 
@@ -20,9 +19,8 @@ grpc::ServerWriteReactor<v1::AttendanceEvent>* AttendanceApi::WatchSessionAttend
     std::string org;
     absl::Time session_end;
     grpc::Status status = runner_.Run(
-        ctx, {"WatchSessionAttendance", Permission::kAttendanceRead, /*client_data=*/true},
+        ctx, *req, {"WatchSessionAttendance", Permission::kAttendanceRead, /*client_data=*/true},
         [&](Call& call) {
-          errors::RejectNul(*req);
           errors::Validator v;
           CheckId(v, "session_id", req->session_id());
           v.ThrowIfInvalid();
@@ -43,8 +41,7 @@ grpc::ServerWriteReactor<v1::AttendanceEvent>* AttendanceApi::WatchSessionAttend
 ServerUnaryReactor* AttendanceApi::ListAuditEvents(CallbackServerContext* ctx,
                                                    const iop::common::v1::ListAuditEventsRequest* req,
                                                    iop::common::v1::ListAuditEventsResponse* resp) {
-  return runner_.Unary(ctx, {"ListAuditEvents", Permission::kAuditRead, /*client_data=*/true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"ListAuditEvents", Permission::kAuditRead, /*client_data=*/true}, [=, this](Call& call) {
     *resp = audit::ListAuditEvents(audit_, call.caller(), *req);
   });
 }

@@ -7,7 +7,6 @@
 #include "attendance/api/attendance_api.h"
 #include "attendance/api/helpers.h"
 #include "attendance/domain/attendance.h"
-#include "common/nul_check.h"
 
 namespace iop::attendance::api {
 namespace {
@@ -97,8 +96,7 @@ void AttendanceApi::Publish(const Call& call, v1::EventKind kind, const v1::Atte
 
 ServerUnaryReactor* AttendanceApi::CheckIn(CallbackServerContext* ctx, const v1::CheckInRequest* req,
                                            v1::AttendanceRecord* resp) {
-  return runner_.Unary(ctx, {"CheckIn", Permission::kCheckIn, /*client_data=*/true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"CheckIn", Permission::kCheckIn, /*client_data=*/true}, [=, this](Call& call) {
     errors::Validator v;
     CheckId(v, "session_id", req->session_id());
     CheckId(v, "client_id", req->client_id());
@@ -129,8 +127,7 @@ ServerUnaryReactor* AttendanceApi::CheckIn(CallbackServerContext* ctx, const v1:
 
 ServerUnaryReactor* AttendanceApi::CheckOut(CallbackServerContext* ctx, const v1::CheckOutRequest* req,
                                             v1::AttendanceRecord* resp) {
-  return runner_.Unary(ctx, {"CheckOut", Permission::kCheckIn, true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"CheckOut", Permission::kCheckIn, true}, [=, this](Call& call) {
     errors::Validator v;
     CheckId(v, "session_id", req->session_id());
     CheckId(v, "client_id", req->client_id());
@@ -164,8 +161,7 @@ ServerUnaryReactor* AttendanceApi::CheckOut(CallbackServerContext* ctx, const v1
 ServerUnaryReactor* AttendanceApi::RecordAttendance(CallbackServerContext* ctx,
                                                     const v1::RecordAttendanceRequest* req,
                                                     v1::RecordAttendanceResponse* resp) {
-  return runner_.Unary(ctx, {"RecordAttendance", Permission::kAttendanceRecord, true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"RecordAttendance", Permission::kAttendanceRecord, true}, [=, this](Call& call) {
     // Every client the form names, whatever the outcome.
     for (const auto& e : req->entries()) call.Touch(e.client_id());
     errors::Validator v;

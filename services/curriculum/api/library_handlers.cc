@@ -2,7 +2,6 @@
 // starter library).
 #include "common/audit_rpc.h"
 #include "common/errors.h"
-#include "common/nul_check.h"
 #include "curriculum/api/curriculum_api.h"
 #include "curriculum/domain/lesson.h"
 #include "curriculum/store/convert.h"
@@ -39,8 +38,7 @@ std::vector<std::string> UpdatePaths(const google::protobuf::FieldMask& mask,
 
 ServerUnaryReactor* CurriculumApi::CreateLesson(CallbackServerContext* ctx, const v1::CreateLessonRequest* req,
                                                 v1::Lesson* resp) {
-  return runner_.Unary(ctx, {"CreateLesson", Permission::kCurriculumWrite}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"CreateLesson", Permission::kCurriculumWrite}, [=, this](Call& call) {
     errors::Validator v;
     domain::CheckLesson(v, "lesson", store::ToDomain(req->lesson()));
     CheckRequestId(v, req->request_id());
@@ -52,16 +50,14 @@ ServerUnaryReactor* CurriculumApi::CreateLesson(CallbackServerContext* ctx, cons
 
 ServerUnaryReactor* CurriculumApi::GetLesson(CallbackServerContext* ctx, const v1::GetLessonRequest* req,
                                              v1::Lesson* resp) {
-  return runner_.Unary(ctx, {"GetLesson", Permission::kCurriculumRead}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"GetLesson", Permission::kCurriculumRead}, [=, this](Call& call) {
     *resp = library_.GetLesson(call.caller(), req->id());
   });
 }
 
 ServerUnaryReactor* CurriculumApi::ListLessons(CallbackServerContext* ctx, const v1::ListLessonsRequest* req,
                                                v1::ListLessonsResponse* resp) {
-  return runner_.Unary(ctx, {"ListLessons", Permission::kCurriculumRead}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"ListLessons", Permission::kCurriculumRead}, [=, this](Call& call) {
     auto page = library_.ListLessons(call.caller(), *req);
     for (auto& l : page.items) *resp->add_lessons() = std::move(l);
     resp->set_next_page_token(page.next_page_token);
@@ -70,8 +66,7 @@ ServerUnaryReactor* CurriculumApi::ListLessons(CallbackServerContext* ctx, const
 
 ServerUnaryReactor* CurriculumApi::UpdateLesson(CallbackServerContext* ctx, const v1::UpdateLessonRequest* req,
                                                 v1::Lesson* resp) {
-  return runner_.Unary(ctx, {"UpdateLesson", Permission::kCurriculumWrite}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"UpdateLesson", Permission::kCurriculumWrite}, [=, this](Call& call) {
     errors::Validator v;
     v.Require(!req->lesson().id().empty(), "lesson.id", "is required");
     CheckRequestId(v, req->request_id());
@@ -86,8 +81,7 @@ ServerUnaryReactor* CurriculumApi::UpdateLesson(CallbackServerContext* ctx, cons
 
 ServerUnaryReactor* CurriculumApi::CreateTrack(CallbackServerContext* ctx, const v1::CreateTrackRequest* req,
                                                v1::Track* resp) {
-  return runner_.Unary(ctx, {"CreateTrack", Permission::kCurriculumWrite}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"CreateTrack", Permission::kCurriculumWrite}, [=, this](Call& call) {
     errors::Validator v;
     domain::CheckTrack(v, "track", store::ToDomain(req->track()));
     CheckRequestId(v, req->request_id());
@@ -99,16 +93,14 @@ ServerUnaryReactor* CurriculumApi::CreateTrack(CallbackServerContext* ctx, const
 
 ServerUnaryReactor* CurriculumApi::GetTrack(CallbackServerContext* ctx, const v1::GetTrackRequest* req,
                                             v1::Track* resp) {
-  return runner_.Unary(ctx, {"GetTrack", Permission::kCurriculumRead}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"GetTrack", Permission::kCurriculumRead}, [=, this](Call& call) {
     *resp = library_.GetTrack(call.caller(), req->id());
   });
 }
 
 ServerUnaryReactor* CurriculumApi::ListTracks(CallbackServerContext* ctx, const v1::ListTracksRequest* req,
                                               v1::ListTracksResponse* resp) {
-  return runner_.Unary(ctx, {"ListTracks", Permission::kCurriculumRead}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"ListTracks", Permission::kCurriculumRead}, [=, this](Call& call) {
     auto page = library_.ListTracks(call.caller(), *req);
     for (auto& t : page.items) *resp->add_tracks() = std::move(t);
     resp->set_next_page_token(page.next_page_token);
@@ -117,8 +109,7 @@ ServerUnaryReactor* CurriculumApi::ListTracks(CallbackServerContext* ctx, const 
 
 ServerUnaryReactor* CurriculumApi::UpdateTrack(CallbackServerContext* ctx, const v1::UpdateTrackRequest* req,
                                                v1::Track* resp) {
-  return runner_.Unary(ctx, {"UpdateTrack", Permission::kCurriculumWrite}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"UpdateTrack", Permission::kCurriculumWrite}, [=, this](Call& call) {
     errors::Validator v;
     v.Require(!req->track().id().empty(), "track.id", "is required");
     CheckRequestId(v, req->request_id());
@@ -133,8 +124,7 @@ ServerUnaryReactor* CurriculumApi::UpdateTrack(CallbackServerContext* ctx, const
 
 ServerUnaryReactor* CurriculumApi::CopyTrack(CallbackServerContext* ctx, const v1::CopyTrackRequest* req,
                                              v1::Track* resp) {
-  return runner_.Unary(ctx, {"CopyTrack", Permission::kCurriculumWrite}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"CopyTrack", Permission::kCurriculumWrite}, [=, this](Call& call) {
     errors::Validator v;
     v.Require(!req->id().empty(), "id", "is required");
     v.Require(req->title().size() <= domain::kMaxTitleLength, "title", "must be at most 200 bytes");
@@ -147,8 +137,7 @@ ServerUnaryReactor* CurriculumApi::CopyTrack(CallbackServerContext* ctx, const v
 
 ServerUnaryReactor* CurriculumApi::ListAuditEvents(CallbackServerContext* ctx, const cv1::ListAuditEventsRequest* req,
                                                    cv1::ListAuditEventsResponse* resp) {
-  return runner_.Unary(ctx, {"ListAuditEvents", Permission::kAuditRead, /*client_data=*/true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"ListAuditEvents", Permission::kAuditRead, /*client_data=*/true}, [=, this](Call& call) {
     *resp = audit::ListAuditEvents(audit_, call.caller(), *req);
   });
 }

@@ -5,7 +5,6 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "common/errors.h"
-#include "common/nul_check.h"
 #include "common/sql.h"
 #include "curriculum/api/curriculum_api.h"
 #include "curriculum/domain/coverage.h"
@@ -48,8 +47,7 @@ domain::PlannedSession ToPlanned(const v1::SessionPlan& p) {
 
 ServerUnaryReactor* CurriculumApi::PlanSessions(CallbackServerContext* ctx, const v1::PlanSessionsRequest* req,
                                                 v1::PlanSessionsResponse* resp) {
-  return runner_.Unary(ctx, {"PlanSessions", Permission::kCurriculumWrite}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"PlanSessions", Permission::kCurriculumWrite}, [=, this](Call& call) {
     errors::Validator v;
     absl::CivilDay first, last;
     v.Require(!req->group_id().empty(), "group_id", "is required");
@@ -132,8 +130,7 @@ ServerUnaryReactor* CurriculumApi::PlanSessions(CallbackServerContext* ctx, cons
 
 ServerUnaryReactor* CurriculumApi::GetSessionPlan(CallbackServerContext* ctx, const v1::GetSessionPlanRequest* req,
                                                   v1::SessionPlan* resp) {
-  return runner_.Unary(ctx, {"GetSessionPlan", Permission::kCurriculumRead}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"GetSessionPlan", Permission::kCurriculumRead}, [=, this](Call& call) {
     if (req->session_id().empty()) errors::Throw(errors::InvalidArgument("session_id", "is required"));
     // Scheduling decides whether the caller may see the session, and where
     // it is now (a rescheduled session keeps its plan).
@@ -146,8 +143,7 @@ ServerUnaryReactor* CurriculumApi::GetSessionPlan(CallbackServerContext* ctx, co
 
 ServerUnaryReactor* CurriculumApi::RecordDelivery(CallbackServerContext* ctx, const v1::RecordDeliveryRequest* req,
                                                   v1::Delivery* resp) {
-  return runner_.Unary(ctx, {"RecordDelivery", Permission::kCurriculumWrite}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"RecordDelivery", Permission::kCurriculumWrite}, [=, this](Call& call) {
     errors::Validator v;
     v.Require(!req->session_id().empty(), "session_id", "is required");
     v.Require(req->fidelity_notes().size() <= 4000, "fidelity_notes", "must be at most 4000 characters");
@@ -206,8 +202,7 @@ ServerUnaryReactor* CurriculumApi::GetClientCoverage(CallbackServerContext* ctx,
                                                      const v1::GetClientCoverageRequest* req,
                                                      v1::GetClientCoverageResponse* resp) {
   return runner_.Unary(
-      ctx, {"GetClientCoverage", Permission::kCurriculumRead, /*client_data=*/true}, [=, this](Call& call) {
-        errors::RejectNul(*req);
+      ctx, *req, {"GetClientCoverage", Permission::kCurriculumRead, /*client_data=*/true}, [=, this](Call& call) {
         errors::Validator v;
         v.Require(!req->client_id().empty(), "client_id", "is required");
         v.Require(!req->track_id().empty(), "track_id", "is required");

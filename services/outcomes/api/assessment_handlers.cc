@@ -1,6 +1,5 @@
 // Handlers of assessments, client progress and cohort outcomes.
 #include "absl/time/clock.h"
-#include "common/nul_check.h"
 #include "common/sql.h"
 #include "outcomes/api/outcomes_api.h"
 #include "outcomes/api/validation.h"
@@ -30,8 +29,7 @@ std::vector<store::NewAlert> AlertsFor(const domain::Instrument& instrument, con
 
 ServerUnaryReactor* OutcomesApi::SubmitAssessment(CallbackServerContext* ctx, const v1::SubmitAssessmentRequest* req,
                                                   v1::Assessment* resp) {
-  return runner_.Unary(ctx, {"SubmitAssessment", Permission::kOutcomesSubmit, true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"SubmitAssessment", Permission::kOutcomesSubmit, true}, [=, this](Call& call) {
     errors::Validator v;
     CheckId(v, "client_id", req->client_id());
     v.Require(!req->instrument_code().empty(), "instrument_code", "is required");
@@ -83,8 +81,7 @@ ServerUnaryReactor* OutcomesApi::SubmitAssessment(CallbackServerContext* ctx, co
 
 ServerUnaryReactor* OutcomesApi::GetAssessment(CallbackServerContext* ctx, const v1::GetAssessmentRequest* req,
                                                v1::Assessment* resp) {
-  return runner_.Unary(ctx, {"GetAssessment", Permission::kOutcomesRead, true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"GetAssessment", Permission::kOutcomesRead, true}, [=, this](Call& call) {
     errors::Validator v;
     CheckId(v, "id", req->id());
     v.ThrowIfInvalid();
@@ -97,8 +94,7 @@ ServerUnaryReactor* OutcomesApi::GetAssessment(CallbackServerContext* ctx, const
 ServerUnaryReactor* OutcomesApi::GetClientProgress(CallbackServerContext* ctx,
                                                    const v1::GetClientProgressRequest* req,
                                                    v1::GetClientProgressResponse* resp) {
-  return runner_.Unary(ctx, {"GetClientProgress", Permission::kOutcomesRead, true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"GetClientProgress", Permission::kOutcomesRead, true}, [=, this](Call& call) {
     errors::Validator v;
     CheckId(v, "client_id", req->client_id());
     v.Require(!req->instrument_code().empty(), "instrument_code", "is required");
@@ -127,8 +123,7 @@ ServerUnaryReactor* OutcomesApi::GetClientProgress(CallbackServerContext* ctx,
 ServerUnaryReactor* OutcomesApi::GetCohortOutcomes(CallbackServerContext* ctx,
                                                    const v1::GetCohortOutcomesRequest* req,
                                                    v1::GetCohortOutcomesResponse* resp) {
-  return runner_.Unary(ctx, {"GetCohortOutcomes", Permission::kOutcomesRead, true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"GetCohortOutcomes", Permission::kOutcomesRead, true}, [=, this](Call& call) {
     using R = v1::GetCohortOutcomesRequest;
     call.Touch(req->group_id());
     call.Touch(req->program_id());

@@ -3,7 +3,6 @@
 
 #include "common/audit_rpc.h"
 #include "common/errors.h"
-#include "common/nul_check.h"
 #include "common/paging.h"
 #include "outcomes/api/outcomes_api.h"
 #include "outcomes/api/validation.h"
@@ -18,8 +17,7 @@ using server::Call;
 
 ServerUnaryReactor* OutcomesApi::ListInstruments(CallbackServerContext* ctx, const v1::ListInstrumentsRequest* req,
                                                  v1::ListInstrumentsResponse* resp) {
-  return runner_.Unary(ctx, {"ListInstruments", Permission::kOutcomesSubmit}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"ListInstruments", Permission::kOutcomesSubmit}, [=, this](Call& call) {
     const bool built_in = !req->has_include_built_in() || req->include_built_in();
     const std::string filters = std::string("instruments|") + (built_in ? "all" : "own");
     // Built-ins and the org's own merge into one list ordered by code, so the
@@ -39,8 +37,7 @@ ServerUnaryReactor* OutcomesApi::ListInstruments(CallbackServerContext* ctx, con
 
 ServerUnaryReactor* OutcomesApi::GetInstrument(CallbackServerContext* ctx, const v1::GetInstrumentRequest* req,
                                                v1::Instrument* resp) {
-  return runner_.Unary(ctx, {"GetInstrument", Permission::kOutcomesSubmit}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"GetInstrument", Permission::kOutcomesSubmit}, [=, this](Call& call) {
     if (req->code().empty()) errors::Throw(errors::InvalidArgument("code", "is required"));
     *resp = instruments_.Get(call.caller(), req->code());
   });
@@ -48,8 +45,7 @@ ServerUnaryReactor* OutcomesApi::GetInstrument(CallbackServerContext* ctx, const
 
 ServerUnaryReactor* OutcomesApi::CreateInstrument(CallbackServerContext* ctx, const v1::CreateInstrumentRequest* req,
                                                   v1::Instrument* resp) {
-  return runner_.Unary(ctx, {"CreateInstrument", Permission::kOutcomesManage}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"CreateInstrument", Permission::kOutcomesManage}, [=, this](Call& call) {
     domain::Instrument definition = store::FromProto(req->instrument());
     definition.built_in = false;
     errors::Validator v;
@@ -65,8 +61,7 @@ ServerUnaryReactor* OutcomesApi::CreateInstrument(CallbackServerContext* ctx, co
 ServerUnaryReactor* OutcomesApi::ListAuditEvents(CallbackServerContext* ctx,
                                                  const iop::common::v1::ListAuditEventsRequest* req,
                                                  iop::common::v1::ListAuditEventsResponse* resp) {
-  return runner_.Unary(ctx, {"ListAuditEvents", Permission::kAuditRead, /*client_data=*/true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"ListAuditEvents", Permission::kAuditRead, /*client_data=*/true}, [=, this](Call& call) {
     *resp = audit::ListAuditEvents(audit_, call.caller(), *req);
   });
 }

@@ -1,5 +1,4 @@
 // Handlers of risk alerts and group readiness.
-#include "common/nul_check.h"
 #include "outcomes/api/outcomes_api.h"
 #include "outcomes/api/validation.h"
 
@@ -10,8 +9,7 @@ using server::Call;
 
 ServerUnaryReactor* OutcomesApi::ListRiskAlerts(CallbackServerContext* ctx, const v1::ListRiskAlertsRequest* req,
                                                 v1::ListRiskAlertsResponse* resp) {
-  return runner_.Unary(ctx, {"ListRiskAlerts", Permission::kOutcomesRead, true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"ListRiskAlerts", Permission::kOutcomesRead, true}, [=, this](Call& call) {
     call.Touch(req->client_id());
     errors::Validator v;
     v.Require(req->client_id().size() <= kMaxIdLength, "client_id", "must be at most 128 bytes");
@@ -35,8 +33,7 @@ ServerUnaryReactor* OutcomesApi::ListRiskAlerts(CallbackServerContext* ctx, cons
 
 ServerUnaryReactor* OutcomesApi::AcknowledgeRiskAlert(CallbackServerContext* ctx,
                                                       const v1::AcknowledgeRiskAlertRequest* req, v1::RiskAlert* resp) {
-  return runner_.Unary(ctx, {"AcknowledgeRiskAlert", Permission::kOutcomesManage, true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"AcknowledgeRiskAlert", Permission::kOutcomesManage, true}, [=, this](Call& call) {
     errors::Validator v;
     CheckId(v, "id", req->id());
     v.Require(Utf8Length(req->note()) <= kMaxNoteCharacters, "note", "must be at most 2000 characters");
@@ -53,8 +50,7 @@ ServerUnaryReactor* OutcomesApi::AcknowledgeRiskAlert(CallbackServerContext* ctx
 ServerUnaryReactor* OutcomesApi::AssessGroupReadiness(CallbackServerContext* ctx,
                                                       const v1::AssessGroupReadinessRequest* req,
                                                       v1::AssessGroupReadinessResponse* resp) {
-  return runner_.Unary(ctx, {"AssessGroupReadiness", Permission::kOutcomesRead, true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"AssessGroupReadiness", Permission::kOutcomesRead, true}, [=, this](Call& call) {
     errors::Validator v;
     CheckId(v, "client_id", req->client_id());
     v.ThrowIfInvalid();

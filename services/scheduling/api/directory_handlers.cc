@@ -1,7 +1,6 @@
 // Handlers of the directory RPCs (sites, rooms, staff, clients, programs).
 #include "common/audit_rpc.h"
 #include "common/errors.h"
-#include "common/nul_check.h"
 #include "scheduling/api/group_fields.h"
 #include "scheduling/api/scheduling_api.h"
 #include "scheduling/domain/directory.h"
@@ -39,8 +38,7 @@ v1::Program WithProgramDefaults(const v1::Program& in) {
 
 ServerUnaryReactor* SchedulingApi::CreateSite(CallbackServerContext* ctx,
                                               const v1::CreateSiteRequest* req, v1::Site* resp) {
-  return runner_.Unary(ctx, {"CreateSite", Permission::kOrgManage}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"CreateSite", Permission::kOrgManage}, [=, this](Call& call) {
     const v1::Site& site = req->site();
     errors::Validator v;
     domain::CheckDisplayName(v, "site.display_name", site.display_name());
@@ -61,10 +59,9 @@ ServerUnaryReactor* SchedulingApi::CreateSite(CallbackServerContext* ctx,
 ServerUnaryReactor* SchedulingApi::GetSite(CallbackServerContext* ctx, const v1::GetSiteRequest* req,
                                            v1::Site* resp) {
   return runner_.UnaryRead(
-      ctx, {"GetSite", Permission::kScheduleRead},
+      ctx, *req, {"GetSite", Permission::kScheduleRead},
       [=, this](const auth::Caller& caller) { return directory_.PeekSite(caller, req->id(), resp); },
       [=, this](Call& call) {
-        errors::RejectNul(*req);
         *resp = directory_.GetSite(call.caller(), req->id());
       });
 }
@@ -72,8 +69,7 @@ ServerUnaryReactor* SchedulingApi::GetSite(CallbackServerContext* ctx, const v1:
 ServerUnaryReactor* SchedulingApi::ListSites(CallbackServerContext* ctx,
                                              const v1::ListSitesRequest* req,
                                              v1::ListSitesResponse* resp) {
-  return runner_.Unary(ctx, {"ListSites", Permission::kScheduleRead}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"ListSites", Permission::kScheduleRead}, [=, this](Call& call) {
     auto page = directory_.ListSites(call.caller(), *req);
     for (auto& s : page.items) *resp->add_sites() = std::move(s);
     resp->set_next_page_token(page.next_page_token);
@@ -82,8 +78,7 @@ ServerUnaryReactor* SchedulingApi::ListSites(CallbackServerContext* ctx,
 
 ServerUnaryReactor* SchedulingApi::CreateRoom(CallbackServerContext* ctx,
                                               const v1::CreateRoomRequest* req, v1::Room* resp) {
-  return runner_.Unary(ctx, {"CreateRoom", Permission::kOrgManage}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"CreateRoom", Permission::kOrgManage}, [=, this](Call& call) {
     const v1::Room& room = req->room();
     errors::Validator v;
     v.Require(!room.site_id().empty(), "room.site_id", "is required");
@@ -104,10 +99,9 @@ ServerUnaryReactor* SchedulingApi::CreateRoom(CallbackServerContext* ctx,
 ServerUnaryReactor* SchedulingApi::GetRoom(CallbackServerContext* ctx, const v1::GetRoomRequest* req,
                                            v1::Room* resp) {
   return runner_.UnaryRead(
-      ctx, {"GetRoom", Permission::kScheduleRead},
+      ctx, *req, {"GetRoom", Permission::kScheduleRead},
       [=, this](const auth::Caller& caller) { return directory_.PeekRoom(caller, req->id(), resp); },
       [=, this](Call& call) {
-        errors::RejectNul(*req);
         *resp = directory_.GetRoom(call.caller(), req->id());
       });
 }
@@ -115,8 +109,7 @@ ServerUnaryReactor* SchedulingApi::GetRoom(CallbackServerContext* ctx, const v1:
 ServerUnaryReactor* SchedulingApi::ListRooms(CallbackServerContext* ctx,
                                              const v1::ListRoomsRequest* req,
                                              v1::ListRoomsResponse* resp) {
-  return runner_.Unary(ctx, {"ListRooms", Permission::kScheduleRead}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"ListRooms", Permission::kScheduleRead}, [=, this](Call& call) {
     auto page = directory_.ListRooms(call.caller(), *req);
     for (auto& r : page.items) *resp->add_rooms() = std::move(r);
     resp->set_next_page_token(page.next_page_token);
@@ -125,8 +118,7 @@ ServerUnaryReactor* SchedulingApi::ListRooms(CallbackServerContext* ctx,
 
 ServerUnaryReactor* SchedulingApi::CreateStaff(CallbackServerContext* ctx,
                                                const v1::CreateStaffRequest* req, v1::Staff* resp) {
-  return runner_.Unary(ctx, {"CreateStaff", Permission::kOrgManage}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"CreateStaff", Permission::kOrgManage}, [=, this](Call& call) {
     const v1::Staff& staff = req->staff();
     errors::Validator v;
     domain::CheckDisplayName(v, "staff.display_name", staff.display_name());
@@ -149,10 +141,9 @@ ServerUnaryReactor* SchedulingApi::CreateStaff(CallbackServerContext* ctx,
 ServerUnaryReactor* SchedulingApi::GetStaff(CallbackServerContext* ctx,
                                             const v1::GetStaffRequest* req, v1::Staff* resp) {
   return runner_.UnaryRead(
-      ctx, {"GetStaff", Permission::kScheduleRead},
+      ctx, *req, {"GetStaff", Permission::kScheduleRead},
       [=, this](const auth::Caller& caller) { return directory_.PeekStaff(caller, req->id(), resp); },
       [=, this](Call& call) {
-        errors::RejectNul(*req);
         *resp = directory_.GetStaff(call.caller(), req->id());
       });
 }
@@ -160,8 +151,7 @@ ServerUnaryReactor* SchedulingApi::GetStaff(CallbackServerContext* ctx,
 ServerUnaryReactor* SchedulingApi::ListStaff(CallbackServerContext* ctx,
                                              const v1::ListStaffRequest* req,
                                              v1::ListStaffResponse* resp) {
-  return runner_.Unary(ctx, {"ListStaff", Permission::kScheduleRead}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"ListStaff", Permission::kScheduleRead}, [=, this](Call& call) {
     auto page = directory_.ListStaff(call.caller(), *req);
     for (auto& s : page.items) *resp->add_staff() = std::move(s);
     resp->set_next_page_token(page.next_page_token);
@@ -172,8 +162,7 @@ ServerUnaryReactor* SchedulingApi::CreateClient(CallbackServerContext* ctx,
                                                 const v1::CreateClientRequest* req,
                                                 v1::Client* resp) {
   return runner_.Unary(
-      ctx, {"CreateClient", Permission::kClientWrite, /*client_data=*/true}, [=, this](Call& call) {
-        errors::RejectNul(*req);
+      ctx, *req, {"CreateClient", Permission::kClientWrite, /*client_data=*/true}, [=, this](Call& call) {
         v1::Client client = req->client();
         errors::Validator v;
         domain::CheckDisplayName(v, "client.display_name", client.display_name());
@@ -193,8 +182,7 @@ ServerUnaryReactor* SchedulingApi::CreateClient(CallbackServerContext* ctx,
 
 ServerUnaryReactor* SchedulingApi::GetClient(CallbackServerContext* ctx,
                                              const v1::GetClientRequest* req, v1::Client* resp) {
-  return runner_.Unary(ctx, {"GetClient", Permission::kClientRead, true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"GetClient", Permission::kClientRead, true}, [=, this](Call& call) {
     call.Touch(req->id());
     *resp = directory_.GetClient(call.caller(), req->id());
   });
@@ -203,8 +191,7 @@ ServerUnaryReactor* SchedulingApi::GetClient(CallbackServerContext* ctx,
 ServerUnaryReactor* SchedulingApi::ListClients(CallbackServerContext* ctx,
                                                const v1::ListClientsRequest* req,
                                                v1::ListClientsResponse* resp) {
-  return runner_.Unary(ctx, {"ListClients", Permission::kClientRead, true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"ListClients", Permission::kClientRead, true}, [=, this](Call& call) {
     auto page = directory_.ListClients(call.caller(), *req);
     for (auto& c : page.items) {
       call.Touch(c.id());
@@ -217,8 +204,7 @@ ServerUnaryReactor* SchedulingApi::ListClients(CallbackServerContext* ctx,
 ServerUnaryReactor* SchedulingApi::CreateProgram(CallbackServerContext* ctx,
                                                  const v1::CreateProgramRequest* req,
                                                  v1::Program* resp) {
-  return runner_.Unary(ctx, {"CreateProgram", Permission::kOrgManage}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"CreateProgram", Permission::kOrgManage}, [=, this](Call& call) {
     errors::Validator v;
     const v1::Program& in = req->program();
     v.Require(!in.site_id().empty(), "program.site_id", "is required");
@@ -241,10 +227,9 @@ ServerUnaryReactor* SchedulingApi::CreateProgram(CallbackServerContext* ctx,
 ServerUnaryReactor* SchedulingApi::GetProgram(CallbackServerContext* ctx,
                                               const v1::GetProgramRequest* req, v1::Program* resp) {
   return runner_.UnaryRead(
-      ctx, {"GetProgram", Permission::kScheduleRead},
+      ctx, *req, {"GetProgram", Permission::kScheduleRead},
       [=, this](const auth::Caller& caller) { return directory_.PeekProgram(caller, req->id(), resp); },
       [=, this](Call& call) {
-        errors::RejectNul(*req);
         *resp = directory_.GetProgram(call.caller(), req->id());
       });
 }
@@ -252,8 +237,7 @@ ServerUnaryReactor* SchedulingApi::GetProgram(CallbackServerContext* ctx,
 ServerUnaryReactor* SchedulingApi::ListPrograms(CallbackServerContext* ctx,
                                                 const v1::ListProgramsRequest* req,
                                                 v1::ListProgramsResponse* resp) {
-  return runner_.Unary(ctx, {"ListPrograms", Permission::kScheduleRead}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"ListPrograms", Permission::kScheduleRead}, [=, this](Call& call) {
     auto page = directory_.ListPrograms(call.caller(), *req);
     for (auto& p : page.items) *resp->add_programs() = std::move(p);
     resp->set_next_page_token(page.next_page_token);
@@ -263,8 +247,7 @@ ServerUnaryReactor* SchedulingApi::ListPrograms(CallbackServerContext* ctx,
 ServerUnaryReactor* SchedulingApi::ListAuditEvents(
     CallbackServerContext* ctx, const iop::common::v1::ListAuditEventsRequest* req,
     iop::common::v1::ListAuditEventsResponse* resp) {
-  return runner_.Unary(ctx, {"ListAuditEvents", Permission::kAuditRead, /*client_data=*/true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"ListAuditEvents", Permission::kAuditRead, /*client_data=*/true}, [=, this](Call& call) {
     *resp = audit::ListAuditEvents(audit_, call.caller(), *req);
   });
 }

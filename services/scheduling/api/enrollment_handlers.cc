@@ -1,7 +1,6 @@
 // Handlers of the enrollment RPCs. All of them read or write client data,
 // so each leaves an audit record.
 #include "common/errors.h"
-#include "common/nul_check.h"
 #include "scheduling/api/group_fields.h"
 #include "scheduling/api/scheduling_api.h"
 #include "scheduling/domain/recurrence.h"
@@ -20,9 +19,8 @@ void CheckOptionalDate(errors::Validator& v, const std::string& field, const std
 
 ServerUnaryReactor* SchedulingApi::EnrollClient(CallbackServerContext* ctx, const v1::EnrollClientRequest* req,
                                                 v1::Membership* resp) {
-  return runner_.Unary(ctx, {"EnrollClient", Permission::kEnrollmentWrite, /*client_data=*/true},
+  return runner_.Unary(ctx, *req, {"EnrollClient", Permission::kEnrollmentWrite, /*client_data=*/true},
                        [=, this](Call& call) {
-    errors::RejectNul(*req);
     call.Touch(req->client_id());
     call.Touch(req->group_id());
     errors::Validator v;
@@ -38,8 +36,7 @@ ServerUnaryReactor* SchedulingApi::EnrollClient(CallbackServerContext* ctx, cons
 
 ServerUnaryReactor* SchedulingApi::DischargeClient(CallbackServerContext* ctx, const v1::DischargeClientRequest* req,
                                                    v1::DischargeClientResponse* resp) {
-  return runner_.Unary(ctx, {"DischargeClient", Permission::kEnrollmentWrite, true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"DischargeClient", Permission::kEnrollmentWrite, true}, [=, this](Call& call) {
     call.Touch(req->client_id());
     call.Touch(req->group_id());
     errors::Validator v;
@@ -60,8 +57,7 @@ ServerUnaryReactor* SchedulingApi::DischargeClient(CallbackServerContext* ctx, c
 
 ServerUnaryReactor* SchedulingApi::ListMemberships(CallbackServerContext* ctx, const v1::ListMembershipsRequest* req,
                                                    v1::ListMembershipsResponse* resp) {
-  return runner_.Unary(ctx, {"ListMemberships", Permission::kScheduleRead, true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"ListMemberships", Permission::kScheduleRead, true}, [=, this](Call& call) {
     call.Touch(req->group_id());
     call.Touch(req->client_id());
     errors::Validator v;
@@ -81,8 +77,7 @@ ServerUnaryReactor* SchedulingApi::ListMemberships(CallbackServerContext* ctx, c
 ServerUnaryReactor* SchedulingApi::GetSessionRoster(CallbackServerContext* ctx,
                                                     const v1::GetSessionRosterRequest* req,
                                                     v1::GetSessionRosterResponse* resp) {
-  return runner_.Unary(ctx, {"GetSessionRoster", Permission::kScheduleRead, true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"GetSessionRoster", Permission::kScheduleRead, true}, [=, this](Call& call) {
     call.Touch(req->session_id());
     if (req->session_id().empty()) errors::Throw(errors::InvalidArgument("session_id", "is required"));
     *resp = schedule_.GetSessionRoster(call.caller(), req->session_id());
@@ -93,8 +88,7 @@ ServerUnaryReactor* SchedulingApi::GetSessionRoster(CallbackServerContext* ctx,
 ServerUnaryReactor* SchedulingApi::GetClientIntensity(CallbackServerContext* ctx,
                                                       const v1::GetClientIntensityRequest* req,
                                                       v1::GetClientIntensityResponse* resp) {
-  return runner_.Unary(ctx, {"GetClientIntensity", Permission::kScheduleRead, true}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"GetClientIntensity", Permission::kScheduleRead, true}, [=, this](Call& call) {
     call.Touch(req->client_id());
     errors::Validator v;
     v.Require(!req->client_id().empty(), "client_id", "is required");

@@ -4,7 +4,6 @@
 // front_desk (the contract's "Callable by"): exactly the roles holding
 // Permission::kEnrollmentWrite, so all of those writes require it.
 #include "common/errors.h"
-#include "common/nul_check.h"
 #include "scheduling/api/group_fields.h"
 #include "scheduling/api/scheduling_api.h"
 #include "scheduling/domain/recurrence.h"
@@ -19,8 +18,7 @@ using server::Call;
 
 ServerUnaryReactor* SchedulingApi::UpdateProgram(CallbackServerContext* ctx, const v1::UpdateProgramRequest* req,
                                                  v1::Program* resp) {
-  return runner_.Unary(ctx, {"UpdateProgram", Permission::kOrgManage}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"UpdateProgram", Permission::kOrgManage}, [=, this](Call& call) {
     errors::Validator v;
     v.Require(!req->program().id().empty(), "program.id", "is required");
     CheckRequestId(v, req->request_id());
@@ -35,8 +33,7 @@ ServerUnaryReactor* SchedulingApi::UpdateProgram(CallbackServerContext* ctx, con
 
 ServerUnaryReactor* SchedulingApi::CreateGroup(CallbackServerContext* ctx, const v1::CreateGroupRequest* req,
                                                v1::Group* resp) {
-  return runner_.Unary(ctx, {"CreateGroup", Permission::kEnrollmentWrite}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"CreateGroup", Permission::kEnrollmentWrite}, [=, this](Call& call) {
     errors::Validator v;
     CheckGroup(v, req->group(), /*creating=*/true);
     CheckRequestId(v, req->request_id());
@@ -54,20 +51,18 @@ ServerUnaryReactor* SchedulingApi::CreateGroup(CallbackServerContext* ctx, const
 ServerUnaryReactor* SchedulingApi::GetGroup(CallbackServerContext* ctx, const v1::GetGroupRequest* req,
                                             v1::Group* resp) {
   return runner_.UnaryRead(
-      ctx, {"GetGroup", Permission::kScheduleRead},
+      ctx, *req, {"GetGroup", Permission::kScheduleRead},
       [=, this](const auth::Caller& caller) {
         return schedule_.PeekGroup(caller, req->id(), resp);
       },
       [=, this](Call& call) {
-        errors::RejectNul(*req);
         *resp = schedule_.GetGroup(call.caller(), req->id());
       });
 }
 
 ServerUnaryReactor* SchedulingApi::ListGroups(CallbackServerContext* ctx, const v1::ListGroupsRequest* req,
                                               v1::ListGroupsResponse* resp) {
-  return runner_.Unary(ctx, {"ListGroups", Permission::kScheduleRead}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"ListGroups", Permission::kScheduleRead}, [=, this](Call& call) {
     errors::Validator v;
     v.Require(iop::common::v1::Modality_IsValid(req->modality()), "modality", "is not a known modality");
     v.Require(v1::GroupStatus_IsValid(req->status()), "status", "is not a known group status");
@@ -80,8 +75,7 @@ ServerUnaryReactor* SchedulingApi::ListGroups(CallbackServerContext* ctx, const 
 
 ServerUnaryReactor* SchedulingApi::UpdateGroup(CallbackServerContext* ctx, const v1::UpdateGroupRequest* req,
                                                v1::Group* resp) {
-  return runner_.Unary(ctx, {"UpdateGroup", Permission::kEnrollmentWrite}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"UpdateGroup", Permission::kEnrollmentWrite}, [=, this](Call& call) {
     errors::Validator v;
     v.Require(!req->group().id().empty(), "group.id", "is required");
     CheckRequestId(v, req->request_id());
@@ -102,8 +96,7 @@ ServerUnaryReactor* SchedulingApi::UpdateGroup(CallbackServerContext* ctx, const
 
 ServerUnaryReactor* SchedulingApi::CloseGroup(CallbackServerContext* ctx, const v1::CloseGroupRequest* req,
                                               v1::Group* resp) {
-  return runner_.Unary(ctx, {"CloseGroup", Permission::kEnrollmentWrite}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"CloseGroup", Permission::kEnrollmentWrite}, [=, this](Call& call) {
     errors::Validator v;
     v.Require(!req->id().empty(), "id", "is required");
     v.Require(req->end_date().empty() || domain::ParseDate(req->end_date()).has_value(), "end_date",

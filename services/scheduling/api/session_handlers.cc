@@ -1,6 +1,5 @@
 // Handlers of the session RPCs.
 #include "common/errors.h"
-#include "common/nul_check.h"
 #include "common/sql.h"
 #include "scheduling/api/group_fields.h"
 #include "scheduling/api/scheduling_api.h"
@@ -24,8 +23,7 @@ ServerUnaryReactor* SchedulingApi::ListSessions(CallbackServerContext* ctx, cons
                                                 v1::ListSessionsResponse* resp) {
   // Sessions of one client are that client's schedule: client data.
   const bool client_data = !req->client_id().empty();
-  return runner_.Unary(ctx, {"ListSessions", Permission::kScheduleRead, client_data}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"ListSessions", Permission::kScheduleRead, client_data}, [=, this](Call& call) {
     call.Touch(req->client_id());
     const absl::Time start = req->has_start_time() ? ToTime(req->start_time()) : absl::Now() - absl::Hours(24);
     const absl::Time end = req->has_end_time() ? ToTime(req->end_time()) : start + absl::Hours(24 * 35);
@@ -42,16 +40,14 @@ ServerUnaryReactor* SchedulingApi::ListSessions(CallbackServerContext* ctx, cons
 
 ServerUnaryReactor* SchedulingApi::GetSession(CallbackServerContext* ctx, const v1::GetSessionRequest* req,
                                               v1::Session* resp) {
-  return runner_.Unary(ctx, {"GetSession", Permission::kScheduleRead}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"GetSession", Permission::kScheduleRead}, [=, this](Call& call) {
     *resp = schedule_.GetSession(call.caller(), req->id());
   });
 }
 
 ServerUnaryReactor* SchedulingApi::CreateSession(CallbackServerContext* ctx, const v1::CreateSessionRequest* req,
                                                  v1::Session* resp) {
-  return runner_.Unary(ctx, {"CreateSession", Permission::kEnrollmentWrite}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"CreateSession", Permission::kEnrollmentWrite}, [=, this](Call& call) {
     const v1::Session& s = req->session();
     errors::Validator v;
     v.Require(!s.group_id().empty(), "session.group_id", "is required");
@@ -73,8 +69,7 @@ ServerUnaryReactor* SchedulingApi::CreateSession(CallbackServerContext* ctx, con
 
 ServerUnaryReactor* SchedulingApi::CancelSession(CallbackServerContext* ctx, const v1::CancelSessionRequest* req,
                                                  v1::Session* resp) {
-  return runner_.Unary(ctx, {"CancelSession", Permission::kEnrollmentWrite}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"CancelSession", Permission::kEnrollmentWrite}, [=, this](Call& call) {
     errors::Validator v;
     v.Require(!req->id().empty(), "id", "is required");
     v.Require(req->reason().size() <= 500, "reason", "must be at most 500 bytes");
@@ -88,8 +83,7 @@ ServerUnaryReactor* SchedulingApi::CancelSession(CallbackServerContext* ctx, con
 
 ServerUnaryReactor* SchedulingApi::RescheduleSession(CallbackServerContext* ctx,
                                                      const v1::RescheduleSessionRequest* req, v1::Session* resp) {
-  return runner_.Unary(ctx, {"RescheduleSession", Permission::kEnrollmentWrite}, [=, this](Call& call) {
-    errors::RejectNul(*req);
+  return runner_.Unary(ctx, *req, {"RescheduleSession", Permission::kEnrollmentWrite}, [=, this](Call& call) {
     errors::Validator v;
     v.Require(!req->id().empty(), "id", "is required");
     v.Require(req->has_start_time(), "start_time", "is required");
