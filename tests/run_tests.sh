@@ -41,7 +41,7 @@ summary() {
 }
 
 # ---------------------------------------------------------------- build
-# A build with its tests takes about 1 GiB (1.5 GiB with sanitizers) and the
+# A build with its tests takes about 1 GiB (1.9 GiB with sanitizers) and the
 # test servers a few hundred MiB; say so up front when the disk is short.
 free_kib=$(df -Pk . | awk 'NR == 2 { print $4 }')
 if [ -n "$free_kib" ] && [ "$free_kib" -lt $((2 * 1024 * 1024)) ]; then

@@ -25,7 +25,7 @@ using iop::testing::WithToken;
 
 class OutcomesService {
  public:
-  OutcomesService() : db_("outcomes_it"), scheduling_() {
+  OutcomesService() : db_("outcomes_it") {
     config_ = iop::testing::TestConfig("outcomes", db_.url(), iop::testing::RedisUrl());
     config_.scheduling_addr = scheduling_.address();
     app_ = std::make_unique<OutcomesApp>(config_);
