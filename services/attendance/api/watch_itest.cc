@@ -214,7 +214,10 @@ TEST_F(WatchTest, AWatchHearsChangesAnotherReplicaCommits) {
 TEST_F(WatchTest, TheChangeFeedReconnectsAfterLosingItsConnection) {
   AttendanceUnderTest replica_b(fake_->address(), *svc_);
   auto stub_b = replica_b.Stub();
-  ASSERT_TRUE(Eventually([&] { return MetricValue(svc_->app(), "iop_attendance_change_feed_up") == 1; }));
+  // Both feeds must be listening before their connections are ended.
+  for (AttendanceApp* app : {&svc_->app(), &replica_b.app()}) {
+    ASSERT_TRUE(Eventually([&] { return MetricValue(*app, "iop_attendance_change_feed_up") == 1; }));
+  }
   {
     pqxx::connection admin(svc_->database_url());
     pqxx::work tx(admin);
