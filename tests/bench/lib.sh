@@ -59,11 +59,13 @@ grpc_latency() {
 }
 
 # pgbench transactions/s of a custom script against DATABASE.
-# usage: pgbench_tps PG_PORT DATABASE SCRIPT CLIENTS SECONDS
+# usage: pgbench_tps PG_PORT DATABASE SCRIPT CLIENTS SECONDS [PROTOCOL]
+# PROTOCOL is pgbench's -M: simple (the default) or prepared.
 pgbench_tps() {
-  local port=$1 db=$2 script=$3 clients=$4 seconds=$5
+  local port=$1 db=$2 script=$3 clients=$4 seconds=$5 protocol=${6:-simple}
   local out
-  out=$(pgbench -h 127.0.0.1 -p "$port" -U postgres -n -c "$clients" -j 2 -T "$seconds" -f "$script" "$db" 2>&1)
+  out=$(pgbench -h 127.0.0.1 -p "$port" -U postgres -n -M "$protocol" -c "$clients" -j 2 -T "$seconds" \
+    -f "$script" "$db" 2>&1)
   local tps
   tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out" | tail -1)
   if [[ -z "$tps" ]]; then
@@ -92,6 +94,10 @@ cpu_busy_percent() {
   read -r b1 t1 <<<"$2"
   awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" 'BEGIN { if (t == 0) print 0; else printf "%.0f", 100 * b / t }'
 }
+
+# CPU time (clock ticks, user + system, all threads) a process has used.
+# usage: process_cpu_ticks PID
+process_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # CPU time (clock ticks) spent so far by one PostgreSQL instance: its live
 # processes plus the backends that have exited (the postmaster reaps them, so

@@ -188,12 +188,14 @@ SQL
   insert_tps=$(pgbench_tps "$pg_port" iop_pgbench "$work/insert.sql" 16 "$checkin_seconds")
   pg_insert_ticks=$(( $(pg_cpu_ticks "$postmaster") - pg_before ))
   pg_before=$(pg_cpu_ticks "$postmaster")
+  service_before=$(process_cpu_ticks "${pid_of[attendance]}")
   cpu_before=$(cpu_ticks)
   read -r checkin_qps checkin_calls checkin_p50 checkin_p99 < <("$bin/iop-checkin-load" \
     --scheduling "127.0.0.1:$sched_port" --attendance "127.0.0.1:${port_of[attendance]}" \
     --token "$token" --clients 100 --threads "${IOP_BENCH_CHECKIN_THREADS:-16}" --seconds "$checkin_seconds")
   checkin_busy=$(cpu_busy_percent "$cpu_before" "$(cpu_ticks)")
   pg_checkin_ticks=$(( $(pg_cpu_ticks "$postmaster") - pg_before ))
+  service_checkin_ticks=$(( $(process_cpu_ticks "${pid_of[attendance]}") - service_before ))
   if [[ -z "${checkin_qps:-}" ]]; then echo "bench: the check-in load failed" >&2; exit 1; fi
   row P2 "CheckIn QPS ($checkin_calls distinct, p50 ${checkin_p50} µs, CPU ${checkin_busy}% busy) / pgbench INSERT tps" \
     "$checkin_qps" "$insert_tps" "$(ratio "$checkin_qps" "$insert_tps")" "≥ 0.50"
@@ -205,6 +207,34 @@ SQL
     'BEGIN { printf "%.0f", t * u / (q * s) }')
   row P2 "PostgreSQL CPU µs per CheckIn / per pgbench INSERT" "$pg_us_checkin" "$pg_us_insert" \
     "$(ratio "$pg_us_checkin" "$pg_us_insert")" "-"
+  service_us_checkin=$(awk -v t="$service_checkin_ticks" -v n="$checkin_calls" -v u="$tick_us" \
+    'BEGIN { printf "%.0f", t * u / n }')
+  row P2 "iop-attendance CPU µs per CheckIn (all its threads)" "$service_us_checkin" "-" "-" "-"
+  # The floor PostgreSQL alone sets under this write: pgbench sending a
+  # check-in's own statements (prepared, as the service does) to a copy of
+  # the attendance schema, triggers included; one check-in per transaction,
+  # then eight per transaction in multi-row statements (the most batching
+  # concurrent check-ins could reach).
+  psql_admin -c "CREATE DATABASE iop_pgbench_checkin" >/dev/null
+  pg_dump --schema-only -h 127.0.0.1 -p "$pg_port" -U postgres iop_attendance |
+    psql_db iop_pgbench_checkin >/dev/null
+  pg_before=$(pg_cpu_ticks "$postmaster")
+  writes_tps=$(pgbench_tps "$pg_port" iop_pgbench_checkin tests/bench/sql/checkin_writes.sql 16 \
+    "$checkin_seconds" prepared)
+  pg_writes_ticks=$(( $(pg_cpu_ticks "$postmaster") - pg_before ))
+  pg_us_writes=$(awk -v t="$pg_writes_ticks" -v q="$writes_tps" -v s="$checkin_seconds" -v u="$tick_us" \
+    'BEGIN { printf "%.0f", t * u / (q * s) }')
+  batch_tps=$(pgbench_tps "$pg_port" iop_pgbench_checkin tests/bench/sql/checkin_writes_batch8.sql 16 \
+    "$checkin_seconds" prepared)
+  batch_checkins=$(awk -v t="$batch_tps" 'BEGIN { printf "%.1f", t * 8 }')
+  row P2 "pgbench, a check-in's writes, 1 per transaction: check-ins/s / INSERT tps" \
+    "$writes_tps" "$insert_tps" "$(ratio "$writes_tps" "$insert_tps")" "-"
+  row P2 "pgbench, the same writes 8 per transaction: check-ins/s / INSERT tps" \
+    "$batch_checkins" "$insert_tps" "$(ratio "$batch_checkins" "$insert_tps")" "-"
+  row P2 "CheckIn QPS / pgbench check-ins/s of the same writes, 1 per transaction" \
+    "$checkin_qps" "$writes_tps" "$(ratio "$checkin_qps" "$writes_tps")" "-"
+  row P2 "PostgreSQL CPU µs per CheckIn / per check-in sent by pgbench" "$pg_us_checkin" "$pg_us_writes" \
+    "$(ratio "$pg_us_checkin" "$pg_us_writes")" "-"
 fi
 
 # ---- P4: reads over large tables against the same reads over small ones ---------

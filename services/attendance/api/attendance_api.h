@@ -58,7 +58,7 @@ class AttendanceApi final : public v1::AttendanceService::CallbackService {
   // and the program's thresholds. FAILED_PRECONDITION SESSION_CANCELLED for
   // a cancelled session.
   struct Loaded {
-    store::sched::GetSessionRosterResponse roster;
+    std::shared_ptr<const store::SchedulingPeer::WriteContext> scheduled;
     store::SessionContext context;
   };
   Loaded LoadForWrite(server::Call& call, const std::string& session_id);

@@ -168,6 +168,33 @@ TEST_F(WithRealSchedulingTest, RosterComesFromEnrollment) {
   EXPECT_EQ(stub_->GetSessionAttendance(WithToken(stranger).get(), req, &got).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(WithRealSchedulingTest, AClientEnrolledAfterTheRosterWasReadIsOnItAtOnce) {
+  Build();
+  if (unimplemented_) GTEST_SKIP() << "scheduling does not serve groups and sessions yet";
+  ASSERT_FALSE(HasFailure());
+  // John's check-in reads (and keeps) the session's roster; Sam is not on it.
+  v1::AttendanceRecord r;
+  ASSERT_TRUE(CheckIn(*stub_, admin_, now_session_, clients_[0], "", &r).ok());
+  EXPECT_EQ(CheckIn(*stub_, admin_, now_session_, clients_[2], "", &r).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // Sam is enrolled while the roster that lacks him is still cached.
+  absl::TimeZone ny;
+  ASSERT_TRUE(absl::LoadTimeZone("America/New_York", &ny));
+  sched::EnrollClientRequest e;
+  e.set_group_id(group_);
+  e.set_client_id(clients_[2]);
+  e.set_start_date(absl::FormatCivilTime(absl::CivilDay(absl::ToCivilSecond(absl::Now(), ny)) - 1));
+  Must(&sched::SchedulingService::Stub::EnrollClient, e);
+
+  ASSERT_TRUE(CheckIn(*stub_, admin_, now_session_, clients_[2], "", &r).ok());
+  EXPECT_EQ(r.client_id(), clients_[2]);
+  // The roster read again for Sam serves the clients enrolled before him too.
+  ASSERT_TRUE(CheckIn(*stub_, admin_, now_session_, clients_[1], "", &r).ok());
+  EXPECT_EQ(r.program_id(), program_);
+  EXPECT_EQ(RecordRows(attendance_->database_url(), org_), 3);
+}
+
 TEST_F(WithRealSchedulingTest, CancelledSessionsAndSchedulingOutage) {
   Build();
   if (unimplemented_) GTEST_SKIP() << "scheduling does not serve groups and sessions yet";

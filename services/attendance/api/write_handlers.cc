@@ -2,6 +2,7 @@
 // roster with scheduling first (UNAVAILABLE and nothing written when it
 // cannot be reached), then runs one idempotent transaction, then publishes
 // events and counts metrics for what actually changed.
+#include <algorithm>
 #include <set>
 
 #include "attendance/api/attendance_api.h"
@@ -34,9 +35,8 @@ AttendanceMetrics::AttendanceMetrics(prometheus::Registry& registry)
 
 AttendanceApi::Loaded AttendanceApi::LoadForWrite(Call& call, const std::string& session_id) {
   Loaded out;
-  auto context = scheduling_.ForWrite(call, session_id);
-  out.roster = std::move(context.roster);
-  const auto& s = out.roster.session();
+  out.scheduled = scheduling_.ForWrite(call, session_id);
+  const auto& s = out.scheduled->roster.session();
   if (s.status() == store::sched::SESSION_STATUS_CANCELLED) {
     errors::Throw(errors::FailedPrecondition(
         "the session is cancelled",
@@ -48,31 +48,32 @@ AttendanceApi::Loaded AttendanceApi::LoadForWrite(Call& call, const std::string&
   c.session_id = s.id();
   c.group_id = s.group_id();
   c.site_id = s.site_id();
-  c.program_id = context.program.id();
-  c.time_zone = context.site.time_zone();
+  c.program_id = out.scheduled->program.id();
+  c.time_zone = out.scheduled->site.time_zone();
   c.start = ToTime(s.start_time());
   c.end = ToTime(s.end_time());
   if (!domain::ParseDay(s.local_date(), &c.local_date)) {
     c.local_date = domain::LocalDay(c.start, ZoneOr(c.time_zone));
   }
-  c.rules = RulesOf(context.program);
+  c.rules = RulesOf(out.scheduled->program);
   return out;
 }
 
 void AttendanceApi::RequireOnRoster(Call& call, Loaded& loaded,
                                     const std::vector<std::string>& client_ids) {
+  // A scan, not a set: a write names one client or a session's few.
   auto missing = [&] {
-    std::set<std::string> rostered;
-    for (const auto& e : loaded.roster.entries()) rostered.insert(e.client_id());
+    const auto& entries = loaded.scheduled->roster.entries();
     std::vector<std::string> out;
     for (const auto& id : client_ids) {
-      if (!rostered.count(id)) out.push_back(id);
+      auto on_roster = [&](const auto& e) { return e.client_id() == id; };
+      if (std::none_of(entries.begin(), entries.end(), on_roster)) out.push_back(id);
     }
     return out;
   };
   if (missing().empty()) return;
   // The roster may have been cached before a recent enrollment.
-  loaded.roster = scheduling_.ForWrite(call, loaded.context.session_id, /*fresh=*/true).roster;
+  loaded.scheduled = scheduling_.ForWrite(call, loaded.context.session_id, /*fresh=*/true);
   auto absent = missing();
   if (absent.empty()) return;
   std::vector<errors::Violation> violations;

@@ -17,6 +17,8 @@ constexpr auto kRosterTtl = seconds(15);
 constexpr auto kObjectTtl = seconds(120);
 constexpr int kListPageSize = 500;
 constexpr int kMaxPages = 40;  // 20,000 rows: far beyond any one client's year
+// Sessions with writes in the last roster TTL: a few per group and day.
+constexpr std::size_t kMaxDecoded = 1024;
 
 // A write context is three messages, each after its length (4 bytes, little
 // endian).
@@ -78,8 +80,8 @@ sched::GetSessionRosterResponse SchedulingPeer::Roster(const server::Call& call,
   return roster;
 }
 
-SchedulingPeer::WriteContext SchedulingPeer::ForWrite(const server::Call& call,
-                                                      const std::string& session_id, bool fresh) {
+std::shared_ptr<const SchedulingPeer::WriteContext> SchedulingPeer::ForWrite(
+    const server::Call& call, const std::string& session_id, bool fresh) {
   const cache::Key key(call.caller().org, "sched_write", session_id);
   if (fresh) cache_.Invalidate({key});
   auto load = [&]() -> std::optional<std::string> {
@@ -94,15 +96,29 @@ SchedulingPeer::WriteContext SchedulingPeer::ForWrite(const server::Call& call,
     return out;
   };
   auto bytes = cache_.GetOrLoad(key, kRosterTtl, load, "sched_write");
-  WriteContext c;
-  std::string_view in = bytes ? std::string_view(*bytes) : std::string_view();
-  const bool decoded = bytes && ReadPart(in, c.roster) && ReadPart(in, c.site) && ReadPart(in, c.program);
+  auto c = bytes ? Decode(call.caller().org + '\n' + session_id, *bytes) : nullptr;
   // One entry serves every caller of the org: site limits apply again.
   const auto& caller = call.caller();
-  if (!decoded || !caller.SeesSite(c.roster.session().site_id()) || !caller.SeesSite(c.site.id()) ||
-      !caller.SeesSite(c.program.site_id())) {
+  if (!c || !caller.SeesSite(c->roster.session().site_id()) || !caller.SeesSite(c->site.id()) ||
+      !caller.SeesSite(c->program.site_id())) {
     errors::Throw(errors::NotFound("iop.scheduling.v1.Session", session_id));
   }
+  return c;
+}
+
+std::shared_ptr<const SchedulingPeer::WriteContext> SchedulingPeer::Decode(const std::string& memo_key,
+                                                                           const std::string& bytes) {
+  {
+    std::lock_guard lock(decoded_mu_);
+    auto it = decoded_.find(memo_key);
+    if (it != decoded_.end() && it->second.bytes == bytes) return it->second.context;
+  }
+  auto c = std::make_shared<WriteContext>();
+  std::string_view in(bytes);
+  if (!ReadPart(in, c->roster) || !ReadPart(in, c->site) || !ReadPart(in, c->program)) return nullptr;
+  std::lock_guard lock(decoded_mu_);
+  if (decoded_.size() >= kMaxDecoded) decoded_.clear();
+  decoded_[memo_key] = Decoded{bytes, c};
   return c;
 }
 

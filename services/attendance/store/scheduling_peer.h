@@ -8,7 +8,10 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -33,12 +36,15 @@ class SchedulingPeer {
   // What a write needs of its session, cached as one entry (one Redis read
   // per write instead of three) for as long as a roster: the session and
   // roster, its site (time zone) and its program (rules). `fresh` as above.
+  // Shared and immutable: the writes of one session reuse one decoded copy
+  // while the cached bytes stay the same.
   struct WriteContext {
     sched::GetSessionRosterResponse roster;
     sched::Site site;
     sched::Program program;
   };
-  WriteContext ForWrite(const server::Call& call, const std::string& session_id, bool fresh = false);
+  std::shared_ptr<const WriteContext> ForWrite(const server::Call& call, const std::string& session_id,
+                                               bool fresh = false);
 
   sched::Site Site(const server::Call& call, const std::string& site_id);
   sched::Program Program(const server::Call& call, const std::string& program_id);
@@ -57,9 +63,25 @@ class SchedulingPeer {
   Resp Cached(const server::Call& call, const char* kind, const std::string& id,
               std::chrono::milliseconds ttl, const char* type_name, bool fresh, Fetch fetch);
 
+  // The decoded write context for these cached bytes: the one decoded
+  // before when the bytes are the same, else a new one (nullptr when the
+  // bytes do not decode).
+  std::shared_ptr<const WriteContext> Decode(const std::string& memo_key, const std::string& bytes);
+
   server::Downstream& downstream_;
   cache::Cache& cache_;
   std::unique_ptr<sched::SchedulingService::Stub> stub_;
+
+  // Decoding a roster on every check-in cost more than the check-in's own
+  // handling (a session's roster is read by each of its clients' writes).
+  // Kept with the bytes they came from, so a changed entry is decoded anew;
+  // bounded, emptied when full.
+  struct Decoded {
+    std::string bytes;
+    std::shared_ptr<const WriteContext> context;
+  };
+  std::mutex decoded_mu_;
+  std::unordered_map<std::string, Decoded> decoded_;
 };
 
 }  // namespace iop::attendance::store
