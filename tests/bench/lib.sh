@@ -95,6 +95,13 @@ cpu_busy_percent() {
   awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" 'BEGIN { if (t == 0) print 0; else printf "%.0f", 100 * b / t }'
 }
 
+# Microseconds of CPU per operation: TICKS clock ticks over COUNT operations
+# (COUNT may be fractional, e.g. a rate times seconds).
+# usage: cpu_us_per TICKS COUNT
+cpu_us_per() {
+  awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n == 0) print "n/a"; else printf "%.0f", t * 1000000 / hz / n }'
+}
+
 # CPU time (clock ticks, user + system, all threads) a process has used.
 # usage: process_cpu_ticks PID
 process_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }

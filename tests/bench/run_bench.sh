@@ -201,14 +201,11 @@ SQL
     "$checkin_qps" "$insert_tps" "$(ratio "$checkin_qps" "$insert_tps")" "≥ 0.50"
   # Where the gap comes from: PostgreSQL's own CPU time per write. The
   # check-in side includes seeding its one group (a few hundred writes).
-  tick_us=$(( 1000000 / $(getconf CLK_TCK) ))
-  pg_us_checkin=$(awk -v t="$pg_checkin_ticks" -v n="$checkin_calls" -v u="$tick_us" 'BEGIN { printf "%.0f", t * u / n }')
-  pg_us_insert=$(awk -v t="$pg_insert_ticks" -v q="$insert_tps" -v s="$checkin_seconds" -v u="$tick_us" \
-    'BEGIN { printf "%.0f", t * u / (q * s) }')
+  pg_us_checkin=$(cpu_us_per "$pg_checkin_ticks" "$checkin_calls")
+  pg_us_insert=$(cpu_us_per "$pg_insert_ticks" "$(awk -v q="$insert_tps" -v s="$checkin_seconds" 'BEGIN { print q * s }')")
   row P2 "PostgreSQL CPU µs per CheckIn / per pgbench INSERT" "$pg_us_checkin" "$pg_us_insert" \
     "$(ratio "$pg_us_checkin" "$pg_us_insert")" "-"
-  service_us_checkin=$(awk -v t="$service_checkin_ticks" -v n="$checkin_calls" -v u="$tick_us" \
-    'BEGIN { printf "%.0f", t * u / n }')
+  service_us_checkin=$(cpu_us_per "$service_checkin_ticks" "$checkin_calls")
   row P2 "iop-attendance CPU µs per CheckIn (all its threads)" "$service_us_checkin" "-" "-" "-"
   # The floor PostgreSQL alone sets under this write: pgbench sending a
   # check-in's own statements (prepared, as the service does) to a copy of
@@ -222,8 +219,7 @@ SQL
   writes_tps=$(pgbench_tps "$pg_port" iop_pgbench_checkin tests/bench/sql/checkin_writes.sql 16 \
     "$checkin_seconds" prepared)
   pg_writes_ticks=$(( $(pg_cpu_ticks "$postmaster") - pg_before ))
-  pg_us_writes=$(awk -v t="$pg_writes_ticks" -v q="$writes_tps" -v s="$checkin_seconds" -v u="$tick_us" \
-    'BEGIN { printf "%.0f", t * u / (q * s) }')
+  pg_us_writes=$(cpu_us_per "$pg_writes_ticks" "$(awk -v q="$writes_tps" -v s="$checkin_seconds" 'BEGIN { print q * s }')")
   batch_tps=$(pgbench_tps "$pg_port" iop_pgbench_checkin tests/bench/sql/checkin_writes_batch8.sql 16 \
     "$checkin_seconds" prepared)
   batch_checkins=$(awk -v t="$batch_tps" 'BEGIN { printf "%.1f", t * 8 }')
