@@ -72,10 +72,10 @@ class SchedulingPeer {
   cache::Cache& cache_;
   std::unique_ptr<sched::SchedulingService::Stub> stub_;
 
-  // Decoding the whole roster again for each client's write was a fifth of
-  // the service's CPU per check-in (docs/benchmarks.md). Kept with the bytes
-  // they came from, so a changed entry is decoded anew; bounded, emptied
-  // when full.
+  // Decoding the whole roster again for each client's write cost about a
+  // sixth of the service's CPU per check-in (docs/benchmarks.md). Kept
+  // with the bytes they came from, so a changed entry is decoded anew;
+  // bounded, emptied when full.
   struct Decoded {
     std::string bytes;
     std::shared_ptr<const WriteContext> context;
