@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by the benchmark scripts (sourced, not run).
 
 # h2load against one gRPC method with a pre-encoded body. Prints req/s.

@@ -62,11 +62,11 @@ declare -A port_of pid_of start_ms_of
 # SERVING; sets port_of[NAME], pid_of[NAME] and start_ms_of[NAME] (launch to
 # SERVING, migrations included when the database is new).
 start_service() {
-  local name=$1 attempt
+  local name=$1
   psql_admin -c "CREATE DATABASE iop_$name" 2>/dev/null || true
   # A port found free may be taken by someone else before the service binds
   # it (the machine is shared): try again on new ports.
-  for attempt in 1 2 3; do
+  for _ in 1 2 3; do
     if try_start "$name"; then return 0; fi
   done
   echo "bench: iop-$name did not become SERVING" >&2
@@ -190,7 +190,7 @@ SQL
   pg_before=$(pg_cpu_ticks "$postmaster")
   service_before=$(process_cpu_ticks "${pid_of[attendance]}")
   cpu_before=$(cpu_ticks)
-  read -r checkin_qps checkin_calls checkin_p50 checkin_p99 < <("$bin/iop-checkin-load" \
+  read -r checkin_qps checkin_calls checkin_p50 _ < <("$bin/iop-checkin-load" \
     --scheduling "127.0.0.1:$sched_port" --attendance "127.0.0.1:${port_of[attendance]}" \
     --token "$token" --clients 100 --threads "${IOP_BENCH_CHECKIN_THREADS:-16}" --seconds "$checkin_seconds")
   checkin_busy=$(cpu_busy_percent "$cpu_before" "$(cpu_ticks)")
