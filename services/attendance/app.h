@@ -27,13 +27,15 @@ class AttendanceApp {
         scheduling_(scheduling_channel_, runtime_.cache()),
         store_(runtime_.db()),
         metrics_(runtime_.metrics().registry()),
-        api_(runtime_.runner(), runtime_.workers(), store_, scheduling_, runtime_.audit(), hub_, metrics_),
         relay_(hub_, store_),
         changes_(db::ConnectionString(config.database_url, "iop-attendance-changes",
                                       std::chrono::milliseconds(0), std::chrono::seconds(5)),
-                 relay_, runtime_.metrics().registry()) {
+                 relay_, runtime_.metrics().registry()),
+        api_(runtime_.runner(), runtime_.workers(), store_, scheduling_, runtime_.audit(), hub_, changes_,
+             metrics_) {
     runtime_.host().AddService(&api_);
-    // Watches here also hear the changes other replicas commit.
+    // Watches here also hear the changes other replicas commit (the feed
+    // listens while a watch is open).
     changes_.Start();
     // Open watches end with UNAVAILABLE (clients reconnect to another
     // replica) as soon as the drain starts, instead of holding it to the end
@@ -58,9 +60,9 @@ class AttendanceApp {
   store::AttendanceStore store_;
   api::EventHub hub_;
   api::AttendanceMetrics metrics_;
-  api::AttendanceApi api_;
   api::ChangeRelay relay_;
   store::ChangeFeed changes_;
+  api::AttendanceApi api_;
 };
 
 }  // namespace iop::attendance

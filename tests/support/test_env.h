@@ -3,7 +3,9 @@
 // hand out isolated pieces of them so tests never see each other's rows.
 #pragma once
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 namespace iop::testing {
 
@@ -19,6 +21,17 @@ std::string RedisUrl();
 
 // A port nobody listens on right now (bound then released).
 int FreePort();
+
+// Polls `done` every 10 ms until it holds (true) or `limit` passes (false).
+template <class F>
+bool Eventually(F done, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
 
 // A fresh, uniquely named database; dropped when the object goes away.
 class ScratchDatabase {

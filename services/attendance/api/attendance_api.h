@@ -8,6 +8,7 @@
 
 #include "attendance/api/event_hub.h"
 #include "attendance/store/attendance_store.h"
+#include "attendance/store/change_feed.h"
 #include "attendance/store/scheduling_peer.h"
 #include "common/audit.h"
 #include "common/call.h"
@@ -30,9 +31,9 @@ class AttendanceApi final : public v1::AttendanceService::CallbackService {
  public:
   AttendanceApi(server::CallRunner& runner, server::WorkerPool& workers, store::AttendanceStore& store,
                 store::SchedulingPeer& scheduling, audit::AuditLog& audit, EventHub& hub,
-                AttendanceMetrics& metrics)
+                store::ChangeFeed& changes, AttendanceMetrics& metrics)
       : runner_(runner), workers_(workers), store_(store), scheduling_(scheduling), audit_(audit),
-        hub_(hub), metrics_(metrics) {}
+        hub_(hub), changes_(changes), metrics_(metrics) {}
 
   ServerUnaryReactor* CheckIn(CallbackServerContext*, const v1::CheckInRequest*, v1::AttendanceRecord*) override;
   ServerUnaryReactor* CheckOut(CallbackServerContext*, const v1::CheckOutRequest*, v1::AttendanceRecord*) override;
@@ -73,6 +74,7 @@ class AttendanceApi final : public v1::AttendanceService::CallbackService {
   store::SchedulingPeer& scheduling_;
   audit::AuditLog& audit_;
   EventHub& hub_;
+  store::ChangeFeed& changes_;
   AttendanceMetrics& metrics_;
 };
 

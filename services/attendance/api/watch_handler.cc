@@ -10,6 +10,12 @@ namespace iop::attendance::api {
 using auth::Permission;
 using server::Call;
 
+namespace {
+// How long a new watch waits for the change feed to LISTEN (a round trip
+// to PostgreSQL when the feed is idle, nothing when it listens already).
+constexpr std::chrono::seconds kListenWait(2);
+}  // namespace
+
 grpc::ServerWriteReactor<v1::AttendanceEvent>* AttendanceApi::WatchSessionAttendance(
     CallbackServerContext* ctx, const v1::WatchSessionAttendanceRequest* req) {
   auto* reactor = new WatchReactor(hub_, metrics_.active_watchers);
@@ -30,7 +36,9 @@ grpc::ServerWriteReactor<v1::AttendanceEvent>* AttendanceApi::WatchSessionAttend
           session_end = ToTime(roster.session().end_time());
         });
     if (status.ok()) {
-      reactor->Begin(org, req->session_id(), session_end);
+      // Listening before subscribing: a change another replica commits
+      // once the watch is subscribed is heard.
+      reactor->Begin(org, req->session_id(), session_end, changes_.Want(kListenWait));
     } else {
       reactor->Fail(status);
     }

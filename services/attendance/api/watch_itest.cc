@@ -6,19 +6,12 @@
 
 #include "attendance/api/watch_reactor.h"
 #include "attendance/testing/world.h"
+#include "support/test_env.h"
 
 namespace iop::attendance::testing {
 namespace {
 
-// Waits up to ~5 s for `done`.
-template <class F>
-bool Eventually(F done) {
-  for (int i = 0; i < 500; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
-}
+using ::iop::testing::Eventually;
 
 struct Watcher {
   std::unique_ptr<grpc::ClientContext> ctx;
@@ -209,15 +202,19 @@ TEST_F(WatchTest, AWatchHearsChangesAnotherReplicaCommits) {
   EXPECT_EQ(on_a.reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
 }
 
-// The feed's connection dies (a database restart, a failover): the gauge
-// says so, the feed comes back by itself, and changes flow again.
+// The feed's connection dies (a database restart, a failover) while a
+// watch is open: the gauge says so, the feed comes back by itself, listens
+// again for the open watch, and changes flow again.
 TEST_F(WatchTest, TheChangeFeedReconnectsAfterLosingItsConnection) {
   AttendanceUnderTest replica_b(fake_->address(), *svc_);
   auto stub_b = replica_b.Stub();
-  // Both feeds must be listening before their connections are ended.
-  for (AttendanceApp* app : {&svc_->app(), &replica_b.app()}) {
-    ASSERT_TRUE(Eventually([&] { return MetricValue(*app, "iop_attendance_change_feed_up") == 1; }));
-  }
+  World w(*fake_, "feed-back", 1);
+  std::string session = w.AddSession("s-feed", absl::Now() - absl::Minutes(10), 180);
+  Watcher on_a = Watch(*stub_, w.Admin(), session);
+  ASSERT_TRUE(Eventually([&] { return svc_->app().hub().watchers() == 1; }));
+  ASSERT_EQ(MetricValue(svc_->app(), "iop_attendance_change_feed_listening"), 1);
+  // Both feeds must be connected before their connections are ended.
+  ASSERT_TRUE(Eventually([&] { return MetricValue(replica_b.app(), "iop_attendance_change_feed_up") == 1; }));
   {
     pqxx::connection admin(svc_->database_url());
     pqxx::work tx(admin);
@@ -225,15 +222,13 @@ TEST_F(WatchTest, TheChangeFeedReconnectsAfterLosingItsConnection) {
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
         "WHERE application_name = 'iop-attendance-changes' AND datname = current_database()");
     tx.commit();
-    ASSERT_EQ(ended.size(), 2u) << "one feed per replica";
+    ASSERT_EQ(ended.size(), 2u) << "one feed per replica, listening or not";
   }
   ASSERT_TRUE(Eventually([&] { return MetricValue(svc_->app(), "iop_attendance_change_feed_up") == 0; }));
-  ASSERT_TRUE(Eventually([&] { return MetricValue(svc_->app(), "iop_attendance_change_feed_up") == 1; }));
+  EXPECT_EQ(MetricValue(svc_->app(), "iop_attendance_change_feed_listening"), 0);
+  ASSERT_TRUE(Eventually([&] { return MetricValue(svc_->app(), "iop_attendance_change_feed_listening") == 1; }));
+  EXPECT_EQ(MetricValue(svc_->app(), "iop_attendance_change_feed_up"), 1);
 
-  World w(*fake_, "feed-back", 1);
-  std::string session = w.AddSession("s-feed", absl::Now() - absl::Minutes(10), 180);
-  Watcher on_a = Watch(*stub_, w.Admin(), session);
-  ASSERT_TRUE(Eventually([&] { return svc_->app().hub().watchers() == 1; }));
   v1::AttendanceRecord in;
   ASSERT_TRUE(CheckIn(*stub_b, w.Admin(), session, "client-0", "", &in).ok());
   v1::AttendanceEvent e;
@@ -242,6 +237,37 @@ TEST_F(WatchTest, TheChangeFeedReconnectsAfterLosingItsConnection) {
   EXPECT_EQ(e.record().id(), in.id());
   on_a.ctx->TryCancel();
   on_a.reader->Finish();
+}
+
+// A replica listens for other replicas' changes only while someone there
+// watches: each announcement a listener hears costs the database and the
+// replica work on every committed change.
+TEST_F(WatchTest, AReplicaListensOnlyWhileAWatchIsOpenThere) {
+  AttendanceUnderTest replica_b(fake_->address(), *svc_);
+  auto stub_b = replica_b.Stub();
+  auto listening = [](AttendanceApp& app) { return MetricValue(app, "iop_attendance_change_feed_listening"); };
+  ASSERT_TRUE(Eventually([&] { return MetricValue(svc_->app(), "iop_attendance_change_feed_up") == 1; }));
+  EXPECT_EQ(listening(svc_->app()), 0);
+  World w(*fake_, "on-demand", 3);
+  std::string session = w.AddSession("s-on-demand", absl::Now() - absl::Minutes(10), 180);
+  v1::AttendanceRecord r;
+  ASSERT_TRUE(CheckIn(*stub_b, w.Admin(), session, "client-0", "", &r).ok());
+
+  for (const char* client : {"client-1", "client-2"}) {
+    Watcher on_a = Watch(*stub_, w.Admin(), session);
+    ASSERT_TRUE(Eventually([&] { return svc_->app().hub().watchers() == 1; }));
+    // Subscribed means listening: the change B commits next is heard.
+    EXPECT_EQ(listening(svc_->app()), 1);
+    EXPECT_EQ(listening(replica_b.app()), 0) << "nobody watches on B";
+    ASSERT_TRUE(CheckIn(*stub_b, w.Admin(), session, client, "", &r).ok());
+    v1::AttendanceEvent e;
+    ASSERT_TRUE(on_a.reader->Read(&e));
+    EXPECT_EQ(e.record().client_id(), client) << "nothing from before the watch";
+    on_a.ctx->TryCancel();
+    EXPECT_EQ(on_a.reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+    // The last watch gone, the replica stops listening.
+    EXPECT_TRUE(Eventually([&] { return listening(svc_->app()) == 0; }));
+  }
 }
 
 // SIGTERM takes this path (the host's drain) before any destructor runs.

@@ -10,9 +10,10 @@ WatchReactor::WatchReactor(EventHub& hub, prometheus::Gauge& active) : hub_(hub)
 }
 
 void WatchReactor::Begin(const std::string& org, const std::string& session_id,
-                         absl::Time session_end) {
+                         absl::Time session_end, store::ChangeFeed::Interest interest) {
   {
     std::lock_guard lock(mu_);
+    interest_ = std::move(interest);
     session_id_ = session_id;
     session_end_ = session_end;
     watch_until_ = absl::Now() + kMaxWatch;

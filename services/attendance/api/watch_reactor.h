@@ -4,7 +4,8 @@
 //  1. The handler creates the reactor and returns it to gRPC at once (the
 //     callback thread must not block); authorization and the session lookup
 //     run on the worker pool, which then calls Begin() or Fail().
-//  2. Begin() subscribes to the EventHub. From then on events arrive through
+//  2. Begin() subscribes to the EventHub, holding the change feed's
+//     Interest so this replica hears other replicas' changes. From then on events arrive through
 //     Deliver() on whatever thread published them and are queued; exactly
 //     one StartWrite is outstanding at a time, the next one starts from
 //     OnWriteDone().
@@ -17,7 +18,7 @@
 //     the hub never calls it again), updates the counters and deletes
 //     itself. Nothing else deletes it, and no thread touches it after the
 //     call that hands it to Finish, so it can neither leak nor be used
-//     after free.
+//     after free. Deleting it releases the change feed's Interest.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -28,6 +29,7 @@
 #include <mutex>
 
 #include "attendance/api/event_hub.h"
+#include "attendance/store/change_feed.h"
 
 namespace iop::attendance::api {
 
@@ -42,7 +44,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::AttendanceEvent>,
   static int Live() { return live_.load(); }
 
   // Called once from the worker: start watching, or end with `status`.
-  void Begin(const std::string& org, const std::string& session_id, absl::Time session_end);
+  void Begin(const std::string& org, const std::string& session_id, absl::Time session_end,
+             store::ChangeFeed::Interest interest);
   void Fail(const grpc::Status& status);
 
   // SessionWatcher (called by the hub with its lock held).
@@ -69,6 +72,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::AttendanceEvent>,
 
   EventHub& hub_;
   prometheus::Gauge& active_;
+  store::ChangeFeed::Interest interest_;  // set by Begin, released with the reactor
   std::mutex mu_;
   std::deque<v1::AttendanceEvent> queue_;
   v1::AttendanceEvent current_;  // the message of the outstanding write

@@ -1,5 +1,12 @@
 #include "attendance/store/change_feed.h"
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <prometheus/gauge.h>
@@ -11,8 +18,14 @@ namespace iop::attendance::store {
 namespace {
 
 constexpr const char* kChannel = "iop_attendance_events";
-// How long one wait for notifications lasts: the longest Stop waits.
-constexpr long kWaitMicros = 200000;
+// The longest one wait for input lasts; Wake() ends it sooner.
+constexpr int kWaitMillis = 1000;
+
+int NewEventFd() {
+  int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  return fd;
+}
 
 class Receiver final : public pqxx::notification_receiver {
  public:
@@ -65,11 +78,33 @@ ChangeFeed::ChangeFeed(std::string conninfo, Handler handler, prometheus::Regist
       retry_after_(retry_after),
       up_(prometheus::BuildGauge()
               .Name("iop_attendance_change_feed_up")
-              .Help("1 while this replica hears the attendance changes other replicas commit")
+              .Help("1 while this replica's connection for other replicas' attendance changes is up "
+                    "(it listens on it while someone here watches)")
               .Register(registry)
-              .Add({})) {}
+              .Add({})),
+      listening_gauge_(prometheus::BuildGauge()
+                           .Name("iop_attendance_change_feed_listening")
+                           .Help("1 while this replica listens for other replicas' attendance changes")
+                           .Register(registry)
+                           .Add({})),
+      wake_fd_(NewEventFd()) {}
 
-ChangeFeed::~ChangeFeed() { Stop(); }
+ChangeFeed::~ChangeFeed() {
+  Stop();
+  close(wake_fd_);
+}
+
+ChangeFeed::Interest& ChangeFeed::Interest::operator=(Interest&& other) noexcept {
+  if (this != &other) {
+    Release();
+    feed_ = std::exchange(other.feed_, nullptr);
+  }
+  return *this;
+}
+
+void ChangeFeed::Interest::Release() {
+  if (feed_ != nullptr) std::exchange(feed_, nullptr)->Release();
+}
 
 void ChangeFeed::Start() {
   std::lock_guard lock(mu_);
@@ -82,13 +117,48 @@ void ChangeFeed::Stop() {
     std::lock_guard lock(mu_);
     stop_ = true;
   }
-  stopping_.notify_all();
+  changed_.notify_all();
+  Wake();
   if (thread_.joinable()) thread_.join();
+}
+
+ChangeFeed::Interest ChangeFeed::Want(std::chrono::milliseconds max_wait) {
+  std::unique_lock lock(mu_);
+  if (++wanted_ == 1) Wake();
+  changed_.wait_for(lock, max_wait, [this] { return listening_ || lost_ || stop_; });
+  return Interest(this);
+}
+
+void ChangeFeed::Release() {
+  std::lock_guard lock(mu_);
+  if (--wanted_ == 0) Wake();
+}
+
+bool ChangeFeed::listening() const {
+  std::lock_guard lock(mu_);
+  return listening_;
+}
+
+void ChangeFeed::Wake() {
+  const std::uint64_t one = 1;
+  // Fails only when the counter is saturated, and then a wake is pending anyway.
+  [[maybe_unused]] auto n = write(wake_fd_, &one, sizeof one);
+}
+
+void ChangeFeed::SetState(bool connected, bool listening) {
+  {
+    std::lock_guard lock(mu_);
+    lost_ = !connected;
+    listening_ = listening;
+  }
+  up_.Set(connected ? 1 : 0);
+  listening_gauge_.Set(listening ? 1 : 0);
+  changed_.notify_all();
 }
 
 bool ChangeFeed::Pause(std::chrono::milliseconds d) {
   std::unique_lock lock(mu_);
-  return !stopping_.wait_for(lock, d, [this] { return stop_; });
+  return !changed_.wait_for(lock, d, [this] { return stop_; });
 }
 
 bool ChangeFeed::Stopping() {
@@ -101,8 +171,7 @@ void ChangeFeed::Run() {
     try {
       ListenUntilStoppedOrLost();
     } catch (const std::exception& e) {
-      listening_ = false;
-      up_.Set(0);
+      SetState(/*connected=*/false, /*listening=*/false);
       if (!lost_logged_) {
         log::Warn("attendance change feed lost; watches here miss other replicas' changes until it is back",
                   {{"error", e.what()}, {"retry_after_ms", retry_after_.count()}});
@@ -111,21 +180,52 @@ void ChangeFeed::Run() {
       Pause(retry_after_);
     }
   }
-  listening_ = false;
+  {
+    std::lock_guard lock(mu_);
+    listening_ = false;
+  }
   up_.Set(0);
+  listening_gauge_.Set(0);
 }
 
 void ChangeFeed::ListenUntilStoppedOrLost() {
   pqxx::connection conn(conninfo_);
-  Receiver receiver(conn, [this](const std::string& payload) { Deliver(payload); });
-  // LISTEN is in effect once the receiver exists on an open connection.
-  listening_ = true;
-  up_.Set(1);
-  log::Info("attendance change feed listening", {{"channel", kChannel}});
+  // Declared after the connection, so it is gone (UNLISTEN) before it.
+  std::optional<Receiver> receiver;
+  SetState(/*connected=*/true, /*listening=*/false);
+  log::Info("attendance change feed connected", {{"channel", kChannel}});
   lost_logged_ = false;
-  while (!Stopping()) {
-    conn.await_notification(0, kWaitMicros);
+  while (true) {
+    bool wanted;
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) return;
+      wanted = wanted_ > 0;
+    }
+    if (wanted != receiver.has_value()) {
+      // Constructing the receiver runs LISTEN, destroying it UNLISTEN; both
+      // take effect before they return.
+      if (wanted) {
+        receiver.emplace(conn, [this](const std::string& payload) { Deliver(payload); });
+      } else {
+        receiver.reset();
+      }
+      SetState(/*connected=*/true, wanted);
+    }
+    AwaitInputOrWake(conn.sock());
+    conn.get_notifs();
     if (!conn.is_open()) throw pqxx::broken_connection("the listening connection closed");
+  }
+}
+
+void ChangeFeed::AwaitInputOrWake(int socket) {
+  pollfd fds[2] = {{socket, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+  if (poll(fds, 2, kWaitMillis) < 0 && errno != EINTR) {
+    throw std::system_error(errno, std::generic_category(), "poll on the listening connection");
+  }
+  if (fds[1].revents & POLLIN) {
+    std::uint64_t count;
+    [[maybe_unused]] auto n = read(wake_fd_, &count, sizeof count);
   }
 }
 

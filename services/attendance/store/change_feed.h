@@ -1,11 +1,14 @@
 // The committed changes of attendance records, as PostgreSQL announces them
 // (migration 0002: a trigger NOTIFYs iop_attendance_events at commit). Every
-// replica listens on its own connection, so a watch on one replica sees the
-// writes another handled. While the connection is down nothing is heard
-// (iop_attendance_change_feed_up is 0); the feed reconnects by itself.
+// replica keeps its own connection for them, so a watch on one replica sees
+// the writes another handled. It LISTENs only while someone here holds an
+// Interest (an open watch): every announcement a listener hears costs its
+// backend and this process work on each committed change, about an eighth
+// of a check-in's cost, wasted when nobody here watches. While the
+// connection is down nothing is heard (iop_attendance_change_feed_up is 0);
+// the feed reconnects by itself and listens again if still wanted.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -15,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 namespace prometheus {
 class Gauge;
@@ -37,6 +41,21 @@ class ChangeFeed {
  public:
   using Handler = std::function<void(const RecordChange&)>;
 
+  // Keeps the feed listening while held; move-only, an empty one holds nothing.
+  class Interest {
+   public:
+    Interest() = default;
+    Interest(Interest&& other) noexcept : feed_(std::exchange(other.feed_, nullptr)) {}
+    Interest& operator=(Interest&& other) noexcept;
+    ~Interest() { Release(); }
+
+   private:
+    friend class ChangeFeed;
+    explicit Interest(ChangeFeed* feed) : feed_(feed) {}
+    void Release();
+    ChangeFeed* feed_ = nullptr;
+  };
+
   // `conninfo` as for libpq. The handler runs on the feed's thread, one
   // change at a time; it may block (it reads the database).
   ChangeFeed(std::string conninfo, Handler handler, prometheus::Registry& registry,
@@ -48,11 +67,22 @@ class ChangeFeed {
   void Start();
   // Returns once the thread is gone; the handler is not called after that.
   void Stop();
-  bool listening() const { return listening_.load(); }
+
+  // Asks the feed to listen for as long as the Interest is held. Returns
+  // once LISTEN is in effect, so every change committed from then on is
+  // heard; or after `max_wait`, or at once while the connection is lost
+  // (then changes are heard from when it is back).
+  [[nodiscard]] Interest Want(std::chrono::milliseconds max_wait);
+  bool listening() const;
 
  private:
   void Run();
   void ListenUntilStoppedOrLost();
+  // Blocks until the connection has input, Wake() is called or a while passes.
+  void AwaitInputOrWake(int socket);
+  void Wake();
+  void Release();
+  void SetState(bool connected, bool listening);
   void Deliver(const std::string& payload);
   bool Stopping();
   // Waits `d` unless Stop comes first; false when stopping.
@@ -62,10 +92,14 @@ class ChangeFeed {
   const Handler handler_;
   const std::chrono::milliseconds retry_after_;
   prometheus::Gauge& up_;
-  std::atomic<bool> listening_{false};
+  prometheus::Gauge& listening_gauge_;
+  const int wake_fd_;  // an eventfd: Want, Release and Stop interrupt the wait
   bool lost_logged_ = false;  // feed thread only: one warning per outage
-  std::mutex mu_;
-  std::condition_variable stopping_;
+  mutable std::mutex mu_;
+  std::condition_variable changed_;
+  int wanted_ = 0;         // Interests held
+  bool listening_ = false;  // LISTEN in effect
+  bool lost_ = false;       // the last connection attempt failed or the connection broke
   bool stop_ = false;
   std::thread thread_;
 };
