@@ -18,6 +18,8 @@ packages=(
   libhiredis-dev prometheus-cpp-dev libpqxx-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libjwt-dev nlohmann-json3-dev
   libssl-dev
+  # tcmalloc for the service binaries
+  libgoogle-perftools-dev
   # local stack and test tooling; tzdata for absl time zones
   redis-server postgresql curl openssl tzdata
   # benchmarks (h2load drives gRPC over HTTP/2)
