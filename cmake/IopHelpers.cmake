@@ -64,7 +64,10 @@ function(iop_service name)
   target_link_libraries(${name}_service PUBLIC ${name}_domain ${name}_migrations iop_protos)
 
   add_executable(iop-${name} ${dir}/main.cc)
-  target_link_libraries(iop-${name} PRIVATE ${name}_service ${IOP_ALLOCATOR})
+  target_link_libraries(iop-${name} PRIVATE ${name}_service)
+  if(TARGET iop_allocator)
+    target_link_libraries(iop-${name} PRIVATE iop_allocator)
+  endif()
 
   file(GLOB unit_tests CONFIGURE_DEPENDS ${dir}/*/*_test.cc)
   iop_test(${name}_unit_tests SOURCES ${unit_tests} LIBS ${S_UNIT_LIBS})
