@@ -151,8 +151,9 @@ void ChangeFeed::SetState(bool connected, bool listening) {
     lost_ = !connected;
     listening_ = listening;
   }
-  up_.Set(connected ? 1 : 0);
+  // Listening first: whoever sees the connection down also sees it not listening.
   listening_gauge_.Set(listening ? 1 : 0);
+  up_.Set(connected ? 1 : 0);
   changed_.notify_all();
 }
 
@@ -184,8 +185,8 @@ void ChangeFeed::Run() {
     std::lock_guard lock(mu_);
     listening_ = false;
   }
-  up_.Set(0);
   listening_gauge_.Set(0);
+  up_.Set(0);
 }
 
 void ChangeFeed::ListenUntilStoppedOrLost() {
