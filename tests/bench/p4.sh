@@ -1,3 +1,7 @@
+# shellcheck shell=bash
+# Variables this fragment reads (bin, work, token, port_of, site_id,
+# program_id, group_id) are run_bench.sh's; p4_plans is read there.
+# shellcheck disable=SC2154,SC2034
 # P4 of make bench (sourced by run_bench.sh, which defines the helpers and
 # the seeded site/program/group): the latency of GetClientAttendance and
 # GetCohortOutcomes with 10k rows in their tables, then with 1M attendance
@@ -64,15 +68,16 @@ FROM unnest(string_to_array(:'clients', ',')) c, generate_series(0, 5) k;
 SQL
 }
 
-# "p50 p99" of both reads; arguments name the phase for the log files.
+# The p50 of both reads (p4_att_p50, p4_out_p50); the argument names the
+# phase for the log files.
 p4_measure() {
   local phase=$1 att=${port_of[attendance]} out=${port_of[outcomes]}
   check_grpc_ok "$att" "$p4_att_method" "$work/p4_att.bin" "$token"
   check_grpc_ok "$out" "$p4_out_method" "$work/p4_out.bin" "$token"
   grpc_load "$att" "$p4_att_method" "$work/p4_att.bin" "$token" 50 1 1 >/dev/null
   grpc_load "$out" "$p4_out_method" "$work/p4_out.bin" "$token" 50 1 1 >/dev/null
-  read -r p4_att_p50 p4_att_p99 < <(grpc_latency "$att" "$p4_att_method" "$work/p4_att.bin" "$token" 300 "$work/p4_att_$phase.log")
-  read -r p4_out_p50 p4_out_p99 < <(grpc_latency "$out" "$p4_out_method" "$work/p4_out.bin" "$token" 300 "$work/p4_out_$phase.log")
+  read -r p4_att_p50 _ < <(grpc_latency "$att" "$p4_att_method" "$work/p4_att.bin" "$token" 300 "$work/p4_att_$phase.log")
+  read -r p4_out_p50 _ < <(grpc_latency "$out" "$p4_out_method" "$work/p4_out.bin" "$token" 300 "$work/p4_out_$phase.log")
 }
 
 # EXPLAIN ANALYZE of the statements the two reads run, prepared and run six

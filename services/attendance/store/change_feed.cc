@@ -181,12 +181,7 @@ void ChangeFeed::Run() {
       Pause(retry_after_);
     }
   }
-  {
-    std::lock_guard lock(mu_);
-    listening_ = false;
-  }
-  listening_gauge_.Set(0);
-  up_.Set(0);
+  SetState(/*connected=*/false, /*listening=*/false);
 }
 
 void ChangeFeed::ListenUntilStoppedOrLost() {
