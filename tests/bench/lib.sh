@@ -103,6 +103,10 @@ cpu_us_per() {
   awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n == 0) print "n/a"; else printf "%.0f", t * 1000000 / hz / n }'
 }
 
+# Operations done at RATE per second over SECONDS (e.g. pgbench's tps).
+# usage: ops_in RATE SECONDS
+ops_in() { awk -v r="$1" -v s="$2" 'BEGIN { print r * s }'; }
+
 # CPU time (clock ticks, user + system, all threads) a process has used.
 # usage: process_cpu_ticks PID
 process_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }

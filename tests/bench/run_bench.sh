@@ -224,7 +224,7 @@ SQL
   # Where the gap comes from: PostgreSQL's own CPU time per write. The
   # check-in side includes seeding its one group (a few hundred writes).
   pg_us_checkin=$(cpu_us_per "$pg_checkin_ticks" "$checkin_calls")
-  pg_us_insert=$(cpu_us_per "$pg_insert_ticks" "$(awk -v q="$insert_tps" -v s="$checkin_seconds" 'BEGIN { print q * s }')")
+  pg_us_insert=$(cpu_us_per "$pg_insert_ticks" "$(ops_in "$insert_tps" "$checkin_seconds")")
   row P2 "PostgreSQL CPU µs per CheckIn / per pgbench INSERT" "$pg_us_checkin" "$pg_us_insert" \
     "$(ratio "$pg_us_checkin" "$pg_us_insert")" "-"
   service_us_checkin=$(cpu_us_per "$service_checkin_ticks" "$checkin_calls")
@@ -241,7 +241,7 @@ SQL
   writes_tps=$(pgbench_tps "$pg_port" iop_pgbench_checkin tests/bench/sql/checkin_writes.sql 16 \
     "$checkin_seconds" prepared)
   pg_writes_ticks=$(( $(pg_cpu_ticks "$postmaster") - pg_before ))
-  pg_us_writes=$(cpu_us_per "$pg_writes_ticks" "$(awk -v q="$writes_tps" -v s="$checkin_seconds" 'BEGIN { print q * s }')")
+  pg_us_writes=$(cpu_us_per "$pg_writes_ticks" "$(ops_in "$writes_tps" "$checkin_seconds")")
   batch_tps=$(pgbench_tps "$pg_port" iop_pgbench_checkin tests/bench/sql/checkin_writes_batch8.sql 16 \
     "$checkin_seconds" prepared)
   batch_checkins=$(awk -v t="$batch_tps" 'BEGIN { printf "%.1f", t * 8 }')
