@@ -220,7 +220,7 @@ TEST_F(WatchTest, TheChangeFeedReconnectsAfterLosingItsConnection) {
     pqxx::work tx(admin);
     auto ended = tx.exec(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE application_name = 'iop-attendance-changes' AND datname = current_database()");
+        "WHERE application_name LIKE 'iop-attendance-changes%' AND datname = current_database()");
     tx.commit();
     ASSERT_EQ(ended.size(), 2u) << "one feed per replica, listening or not";
   }

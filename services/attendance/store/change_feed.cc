@@ -20,6 +20,14 @@ namespace {
 constexpr const char* kChannel = "iop_attendance_events";
 // The longest one wait for input lasts; Wake() ends it sooner.
 constexpr int kWaitMillis = 1000;
+// While listening the session's application_name ends with this; the
+// announcing trigger (migration 0003) sends nothing when no session does.
+constexpr const char* kListeningSuffix = " (listening)";
+// How long a new listener waits at most for the writes that may have
+// looked for it before it showed (see WaitOutEarlierWrites), and how often
+// it asks.
+constexpr auto kEarlierWritesWait = std::chrono::seconds(5);
+constexpr auto kEarlierWritesPoll = std::chrono::milliseconds(1);
 
 int NewEventFd() {
   int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -203,7 +211,10 @@ void ChangeFeed::ListenUntilStoppedOrLost() {
       // take effect before they return.
       if (wanted) {
         receiver.emplace(conn, [this](const std::string& payload) { Deliver(payload); });
+        ShowAsListening(conn, true);
+        WaitOutEarlierWrites(conn);
       } else {
+        ShowAsListening(conn, false);
         receiver.reset();
       }
       SetState(/*connected=*/true, wanted);
@@ -211,6 +222,37 @@ void ChangeFeed::ListenUntilStoppedOrLost() {
     AwaitInputOrWake(conn.sock());
     conn.get_notifs();
     if (!conn.is_open()) throw pqxx::broken_connection("the listening connection closed");
+  }
+}
+
+void ChangeFeed::ShowAsListening(pqxx::connection_base& conn, bool listening) {
+  pqxx::nontransaction tx(conn);
+  if (listening) {
+    tx.exec_params("SELECT set_config('application_name', current_setting('application_name') || $1, false)",
+                   kListeningSuffix);
+  } else {
+    tx.exec("RESET application_name");
+  }
+}
+
+// A write that checked for listeners just before this session showed as one
+// has not announced and may still commit. It has a transaction ID by then
+// (the check runs after its row is written), so once every transaction
+// begun before the ID taken here has ended, each later commit announces.
+void ChangeFeed::WaitOutEarlierWrites(pqxx::connection_base& conn) {
+  pqxx::nontransaction tx(conn);
+  // Taking an ID here costs one, and marks where "before" ends: IDs are
+  // handed out in order, so every write that looked earlier has a smaller one.
+  const auto mark = tx.exec1("SELECT pg_current_xact_id()::text")[0].as<std::string>();
+  const auto give_up = std::chrono::steady_clock::now() + kEarlierWritesWait;
+  while (!tx.exec_params1("SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8", mark)[0].as<bool>()) {
+    if (std::chrono::steady_clock::now() >= give_up) {
+      // A transaction left open elsewhere (not a check-in's): listen anyway.
+      log::Warn("attendance change feed listens before all earlier transactions ended",
+                {{"waited_ms", std::chrono::duration_cast<std::chrono::milliseconds>(kEarlierWritesWait).count()}});
+      return;
+    }
+    if (!Pause(kEarlierWritesPoll)) return;
   }
 }
 

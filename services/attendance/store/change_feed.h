@@ -4,7 +4,8 @@
 // the writes another handled. It LISTENs only while someone here holds an
 // Interest (an open watch): every announcement a listener hears costs its
 // backend and this process work on each committed change, about an eighth
-// of a check-in's cost, wasted when nobody here watches. While the
+// of a check-in's cost, wasted when nobody here watches. While no replica
+// listens, nothing is announced at all (migration 0003). While the
 // connection is down nothing is heard (iop_attendance_change_feed_up is 0);
 // the feed reconnects by itself and listens again if still wanted.
 #pragma once
@@ -19,6 +20,10 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+
+namespace pqxx {
+class connection_base;
+}  // namespace pqxx
 
 namespace prometheus {
 class Gauge;
@@ -69,15 +74,20 @@ class ChangeFeed {
   void Stop();
 
   // Asks the feed to listen for as long as the Interest is held. Returns
-  // once LISTEN is in effect, so every change committed from then on is
-  // heard; or after `max_wait`, or at once while the connection is lost
-  // (then changes are heard from when it is back).
+  // once LISTEN is in effect and the writes that might not have announced
+  // (they began before this replica showed as listening) have ended, so
+  // every change committed from then on is heard; or after `max_wait`, or
+  // at once while the connection is lost (then changes are heard from when
+  // it is back).
   [[nodiscard]] Interest Want(std::chrono::milliseconds max_wait);
   bool listening() const;
 
  private:
   void Run();
   void ListenUntilStoppedOrLost();
+  // Marks this session as listening in pg_stat_activity, or unmarks it.
+  static void ShowAsListening(pqxx::connection_base& conn, bool listening);
+  void WaitOutEarlierWrites(pqxx::connection_base& conn);
   // Blocks until the connection has input, Wake() is called or a while passes.
   void AwaitInputOrWake(int socket);
   void Wake();

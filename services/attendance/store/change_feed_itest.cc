@@ -1,17 +1,25 @@
 // The change feed against a real PostgreSQL: it LISTENs only while an
-// Interest is held, Want returns once LISTEN is in effect, and a feed that
-// cannot reach the database does not hold a new watch up.
+// Interest is held, Want returns once LISTEN is in effect and the writes
+// that could not see it listening have ended, record changes are announced
+// only while a feed listens, and a feed that cannot reach the database does
+// not hold a new watch up.
 #include "attendance/store/change_feed.h"
 
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 #include <prometheus/registry.h>
 
+#include <future>
 #include <thread>
 #include <vector>
 
 #include "common/db.h"
+#include "common/migrate.h"
 #include "support/test_env.h"
+
+namespace iop::migrations {
+std::vector<Migration> attendance_migrations();
+}  // namespace iop::migrations
 
 namespace iop::attendance::store {
 namespace {
@@ -48,14 +56,31 @@ class ChangeFeedTest : public ::testing::Test {
     return heard_;
   }
 
-  // The last statement the feed's session ran, as PostgreSQL reports it.
-  std::string FeedBackendQuery() {
+  // The feed session's application_name and last statement, as
+  // PostgreSQL reports them.
+  std::string FeedBackend() {
     pqxx::connection conn(db_.url());
     pqxx::nontransaction tx(conn);
-    auto rows = tx.exec("SELECT query FROM pg_stat_activity WHERE datname = current_database() "
-                        "AND backend_type = 'client backend' AND pid <> pg_backend_pid() "
-                        "AND application_name = 'feed-under-test'");
+    auto rows = tx.exec("SELECT application_name || ': ' || query FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND backend_type = 'client backend' "
+                        "AND pid <> pg_backend_pid() AND application_name LIKE 'feed-under-test%'");
     return rows.size() == 1 ? rows[0][0].as<std::string>() : "(" + std::to_string(rows.size()) + " sessions)";
+  }
+
+  // A record change as a check-in writes it, from a session of its own.
+  static void InsertRecord(pqxx::transaction_base& tx, const std::string& client) {
+    tx.exec_params(
+        "INSERT INTO attendance_records (org_id, session_id, client_id, group_id, site_id, program_id, "
+        "local_date, session_start, session_end, time_zone, status, check_in_time, recorded_by) "
+        "VALUES ('o', 's', $1, 'g', 'site', 'p', '2030-01-07', now(), now() + interval '3 hours', "
+        "'America/New_York', 2, now(), 'staff')",
+        client);
+  }
+  void InsertRecord(const std::string& client) {
+    pqxx::connection conn(db_.url());
+    pqxx::work tx(conn);
+    InsertRecord(tx, client);
+    tx.commit();
   }
 
   testing::ScratchDatabase db_;
@@ -67,7 +92,7 @@ class ChangeFeedTest : public ::testing::Test {
 
 TEST_F(ChangeFeedTest, ListensOnlyWhileAnInterestIsHeld) {
   StartFeed(db_.url());
-  ASSERT_TRUE(Eventually([&] { return FeedBackendQuery().empty(); })) << FeedBackendQuery();
+  ASSERT_TRUE(Eventually([&] { return FeedBackend() == "feed-under-test: "; })) << FeedBackend();
   EXPECT_FALSE(feed_->listening());
   Announce("unheard-before");
 
@@ -75,12 +100,12 @@ TEST_F(ChangeFeedTest, ListensOnlyWhileAnInterestIsHeld) {
     auto interest = feed_->Want(std::chrono::seconds(5));
     // Want returned with LISTEN in effect: the next change is heard.
     ASSERT_TRUE(feed_->listening());
-    EXPECT_EQ(FeedBackendQuery().rfind("LISTEN", 0), 0u) << FeedBackendQuery();
+    EXPECT_EQ(FeedBackend().rfind("feed-under-test (listening): ", 0), 0u) << FeedBackend();
     Announce("heard-1");
     ASSERT_TRUE(Eventually([&] { return Heard().size() == 1; }));
   }
   ASSERT_TRUE(Eventually([&] { return !feed_->listening(); }));
-  EXPECT_EQ(FeedBackendQuery().rfind("UNLISTEN", 0), 0u) << FeedBackendQuery();
+  EXPECT_EQ(FeedBackend(), R"(feed-under-test: UNLISTEN "iop_attendance_events")");
   Announce("unheard-between");
 
   auto again = feed_->Want(std::chrono::seconds(5));
@@ -106,6 +131,68 @@ TEST_F(ChangeFeedTest, KeepsListeningUntilTheLastInterestIsReleased) {
   EXPECT_TRUE(feed_->listening());
   moved = ChangeFeed::Interest();
   EXPECT_TRUE(Eventually([&] { return !feed_->listening(); }));
+}
+
+// What the announcing trigger (migration 0003) sends depends on whether a
+// feed listens: a plain LISTEN elsewhere hears record changes only then.
+TEST_F(ChangeFeedTest, RecordChangesAreAnnouncedOnlyWhileAFeedListens) {
+  db::ApplyMigrations(db_.url(), "attendance", migrations::attendance_migrations());
+  pqxx::connection bystander(db_.url());
+  std::vector<std::string> overheard;
+  struct Overhear : pqxx::notification_receiver {
+    Overhear(pqxx::connection_base& c, std::vector<std::string>& out)
+        : pqxx::notification_receiver(c, "iop_attendance_events"), out_(out) {}
+    void operator()(const std::string& payload, int) override { out_.push_back(payload); }
+    std::vector<std::string>& out_;
+  } overhear(bystander, overheard);
+  auto drain = [&] {
+    while (bystander.await_notification(0, 200000) > 0) {
+    }
+  };
+  StartFeed(db_.url());
+  ASSERT_TRUE(Eventually([&] { return FeedBackend() == "feed-under-test: "; })) << FeedBackend();
+
+  InsertRecord("unannounced-before");
+  drain();
+  EXPECT_TRUE(overheard.empty()) << overheard.front();
+  {
+    auto interest = feed_->Want(std::chrono::seconds(5));
+    ASSERT_TRUE(feed_->listening());
+    InsertRecord("announced");
+    ASSERT_TRUE(Eventually([&] { return Heard().size() == 1; }));
+    drain();
+    ASSERT_EQ(overheard.size(), 1u);
+    EXPECT_NE(overheard[0].find(R"("kind" : "checked_in")"), std::string::npos) << overheard[0];
+  }
+  ASSERT_TRUE(Eventually([&] { return !feed_->listening(); }));
+  InsertRecord("unannounced-after");
+  drain();
+  EXPECT_EQ(overheard.size(), 1u);
+  EXPECT_EQ(Heard().size(), 1u);
+}
+
+// A write that looked for listeners before the feed showed as one commits
+// unannounced; Want waits until it has, so "heard from now on" holds.
+TEST_F(ChangeFeedTest, WantWaitsForWritesThatMayNotHaveAnnounced) {
+  db::ApplyMigrations(db_.url(), "attendance", migrations::attendance_migrations());
+  StartFeed(db_.url());
+  ASSERT_TRUE(Eventually([&] { return FeedBackend() == "feed-under-test: "; })) << FeedBackend();
+  pqxx::connection writer(db_.url());
+  auto early = std::make_unique<pqxx::work>(writer);
+  InsertRecord(*early, "looked-early");  // the trigger ran: nobody listened
+
+  auto want = std::async(std::launch::async, [&] { return feed_->Want(std::chrono::seconds(10)); });
+  EXPECT_EQ(want.wait_for(std::chrono::milliseconds(500)), std::future_status::timeout)
+      << "Want returned while a write that did not announce was still open";
+  early->commit();
+  early.reset();
+  ASSERT_EQ(want.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  auto interest = want.get();
+  EXPECT_TRUE(feed_->listening());
+  InsertRecord("after");
+  ASSERT_TRUE(Eventually([&] { return Heard().size() == 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(Heard().size(), 1u) << "the early write committed before Want returned, unannounced";
 }
 
 TEST_F(ChangeFeedTest, AFeedThatCannotConnectDoesNotHoldAWatchUp) {
