@@ -49,6 +49,8 @@ deploy/local/stack.sh start --test --dir "$work/stack" >/dev/null
 eval "$(deploy/local/stack.sh env --test --dir "$work/stack")"
 pg_port=$IOP_LOCAL_PG_PORT
 redis_url=$IOP_TEST_REDIS_URL
+redis_pid=$(redis-cli -h 127.0.0.1 -p "$IOP_LOCAL_REDIS_PORT" INFO server | tr -d '\r' |
+  sed -n 's/^process_id:\([0-9]*\)$/\1/p')
 IOP_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export IOP_JWT_SECRET
 psql_admin() { psql -q -X -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres "$@"; }
@@ -211,13 +213,15 @@ SQL
   pg_insert_ticks=$(( $(pg_cpu_ticks "$postmaster") - pg_before ))
   pg_before=$(pg_cpu_ticks "$postmaster")
   service_before=$(process_cpu_ticks "${pid_of[attendance]}")
+  redis_before=$(process_cpu_ticks "$redis_pid")
   cpu_before=$(cpu_ticks)
-  read -r checkin_qps checkin_calls checkin_p50 _ < <("$bin/iop-checkin-load" \
+  read -r checkin_qps checkin_calls checkin_p50 _ driver_us_checkin < <("$bin/iop-checkin-load" \
     --scheduling "127.0.0.1:$sched_port" --attendance "127.0.0.1:${port_of[attendance]}" \
     --token "$token" --clients 100 --threads "${IOP_BENCH_CHECKIN_THREADS:-16}" --seconds "$checkin_seconds")
   checkin_busy=$(cpu_busy_percent "$cpu_before" "$(cpu_ticks)")
   pg_checkin_ticks=$(( $(pg_cpu_ticks "$postmaster") - pg_before ))
   service_checkin_ticks=$(( $(process_cpu_ticks "${pid_of[attendance]}") - service_before ))
+  redis_checkin_ticks=$(( $(process_cpu_ticks "$redis_pid") - redis_before ))
   if [[ -z "${checkin_qps:-}" ]]; then echo "bench: the check-in load failed" >&2; exit 1; fi
   row P2 "CheckIn QPS ($checkin_calls distinct, p50 ${checkin_p50} µs, CPU ${checkin_busy}% busy) / pgbench INSERT tps, fsync on" \
     "$checkin_qps" "$insert_tps" "$(ratio "$checkin_qps" "$insert_tps")" "≥ 0.50"
@@ -229,6 +233,14 @@ SQL
     "$(ratio "$pg_us_checkin" "$pg_us_insert")" "-"
   service_us_checkin=$(cpu_us_per "$service_checkin_ticks" "$checkin_calls")
   row P2 "iop-attendance CPU µs per CheckIn (all its threads)" "$service_us_checkin" "-" "-" "-"
+  redis_us_checkin=$(cpu_us_per "$redis_checkin_ticks" "$checkin_calls")
+  row P2 "load driver / Redis CPU µs per CheckIn" "$driver_us_checkin" "$redis_us_checkin" "-" "-"
+  # What the cores could give at that CPU per check-in, were nothing else
+  # to limit it: next to the measured P2, it says whether CPU is the bound.
+  checkin_cpu_us=$(( pg_us_checkin + service_us_checkin + driver_us_checkin + redis_us_checkin ))
+  cpu_ceiling=$(awk -v n="$(nproc)" -v us="$checkin_cpu_us" 'BEGIN { printf "%.1f", n * 1000000 / us }')
+  row P2 "CheckIn QPS $(nproc) cores give at ${checkin_cpu_us} µs of CPU each / pgbench INSERT tps" \
+    "$cpu_ceiling" "$insert_tps" "$(ratio "$cpu_ceiling" "$insert_tps")" "-"
   # The floor PostgreSQL alone sets under this write: pgbench sending a
   # check-in's own statements (prepared, as the service does) to a copy of
   # the attendance schema, triggers included; one check-in per transaction,
