@@ -228,8 +228,10 @@ void ChangeFeed::ListenUntilStoppedOrLost() {
 void ChangeFeed::ShowAsListening(pqxx::connection_base& conn, bool listening) {
   pqxx::nontransaction tx(conn);
   if (listening) {
-    tx.exec_params("SELECT set_config('application_name', current_setting('application_name') || $1, false)",
-                   kListeningSuffix);
+    // The server cuts names at 63 bytes; the suffix must survive.
+    tx.exec_params(
+        "SELECT set_config('application_name', left(current_setting('application_name'), 40) || $1, false)",
+        kListeningSuffix);
   } else {
     tx.exec("RESET application_name");
   }
@@ -238,7 +240,8 @@ void ChangeFeed::ShowAsListening(pqxx::connection_base& conn, bool listening) {
 // A write that checked for listeners just before this session showed as one
 // has not announced and may still commit. It has a transaction ID by then
 // (the check runs after its row is written), so once every transaction
-// begun before the ID taken here has ended, each later commit announces.
+// holding an ID older than the one taken here has ended, each later commit
+// announces.
 void ChangeFeed::WaitOutEarlierWrites(pqxx::connection_base& conn) {
   pqxx::nontransaction tx(conn);
   // Taking an ID here costs one, and marks where "before" ends: IDs are
