@@ -47,6 +47,14 @@ std::string Fingerprint(std::string_view bytes) {
   return out;
 }
 
+std::string InsertAnsweredSql(int first) {
+  std::string p[5];
+  for (int i = 0; i < 5; ++i) p[i] = "$" + std::to_string(first + i);
+  return "INSERT INTO idempotency_keys (org_id, method, request_id, fingerprint, response) VALUES (" +
+         p[0] + ", " + p[1] + ", " + p[2] + ", " + p[3] + ", " + p[4] +
+         ") ON CONFLICT (org_id, method, request_id) DO NOTHING";
+}
+
 std::optional<std::string> Claim(pqxx::work& tx, const std::string& org, const std::string& method,
                                  const std::string& request_id, const std::string& fingerprint) {
   if (request_id.empty()) return std::nullopt;

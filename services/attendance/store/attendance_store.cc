@@ -153,6 +153,7 @@ void AttendanceStore::Prepare() {
                                  " AND ($5 = '' OR r.client_id=$5) AND ($6 = '' OR r.group_id=$6)"
                                  " AND ($7 = '' OR r.site_id=$7) AND ($8 = '' OR r.program_id=$8)"
                                  " ORDER BY r.session_start, r.session_id, r.client_id");
+  PrepareCheckInFirst();
 }
 
 std::optional<v1::AttendanceRecord> AttendanceStore::Lock(pqxx::work& tx, const auth::Caller& caller,
@@ -230,12 +231,14 @@ void AttendanceStore::RulesSaved(const auth::Caller& caller, const SessionContex
   saved_rules_[{caller.org, s.program_id}] = s.rules;
 }
 
+bool AttendanceStore::RulesKnown(const auth::Caller& caller, const SessionContext& s) {
+  std::lock_guard lock(rules_mu_);
+  auto it = saved_rules_.find({caller.org, s.program_id});
+  return it != saved_rules_.end() && SameRules(it->second, s.rules);
+}
+
 bool AttendanceStore::SaveRules(pqxx::work& tx, const auth::Caller& caller, const SessionContext& s) {
-  {
-    std::lock_guard lock(rules_mu_);
-    auto it = saved_rules_.find({caller.org, s.program_id});
-    if (it != saved_rules_.end() && SameRules(it->second, s.rules)) return false;
-  }
+  if (RulesKnown(caller, s)) return false;
   for (const char* statement : {"att_rules_insert", "att_rules_update"}) {
     tx.exec_prepared(statement, caller.org, s.program_id, s.rules.min_weekly_hours,
                      s.rules.daily_minimum_minutes, s.rules.consecutive_absence_threshold,
@@ -250,6 +253,12 @@ Written<v1::AttendanceRecord> AttendanceStore::CheckIn(const auth::Caller& calle
                                                        std::optional<int> mood, absl::Time now,
                                                        const WriteKey& key) {
   Written<v1::AttendanceRecord> out;
+  if (auto first = CheckInFirst(caller, s, client_id, mood, now, key)) {
+    out.response = std::move(*first);
+    out.fresh = true;
+    out.changed = {true};
+    return out;
+  }
   bool changed = false;
   bool rules_written = false;
   out.response = idempotency::WriteOnce<v1::AttendanceRecord>(

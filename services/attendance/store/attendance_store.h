@@ -116,6 +116,15 @@ class AttendanceStore {
                               const v1::AttendanceRecord& values, absl::Time now);
   std::optional<v1::AttendanceRecord> Lock(pqxx::work& tx, const auth::Caller& caller,
                                            const std::string& session_id, const std::string& client_id);
+  // CheckIn's usual case (no record yet, a request_id) as one statement
+  // (checkin_first.cc); nullopt when it wrote nothing and the general path
+  // must run.
+  std::optional<v1::AttendanceRecord> CheckInFirst(const auth::Caller& caller, const SessionContext& s,
+                                                   const std::string& client_id, std::optional<int> mood,
+                                                   absl::Time now, const WriteKey& key);
+  void PrepareCheckInFirst();
+  // Whether this process knows the database holds the session's program rules.
+  bool RulesKnown(const auth::Caller& caller, const SessionContext& s);
   // Copies the session's program rules unless this process already stored
   // the same ones; returns whether it wrote them (see RulesSaved).
   bool SaveRules(pqxx::work& tx, const auth::Caller& caller, const SessionContext& s);

@@ -1,11 +1,17 @@
 // The store's write paths against a real PostgreSQL: a check-in creates its
 // record in one statement when none exists and still merges into a record a
 // form wrote first; program rules are copied when they change, and only then.
+// Check-ins served as calls (with the call's audit event) take the
+// one-statement path of checkin_first.cc: same answer as the general path,
+// one audit event, and whatever it cannot do falls through without a trace.
 #include "attendance/store/attendance_store.h"
 
+#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
+#include <pqxx/pqxx>
 #include <prometheus/registry.h>
 
+#include "common/audit.h"
 #include "common/errors.h"
 #include "common/migrate.h"
 #include "support/test_env.h"
@@ -119,6 +125,101 @@ TEST_F(AttendanceStoreTest, RulesOfARolledBackWriteAreWrittenByTheNextOne) {
   EXPECT_DOUBLE_EQ(store_->Rules(caller_, {"p1"})["p1"].min_weekly_hours, 9);
   CheckIn("c2", "r3");
   EXPECT_DOUBLE_EQ(store_->Rules(caller_, {"p1"})["p1"].min_weekly_hours, 15);
+}
+
+class CheckInCallTest : public AttendanceStoreTest {
+ protected:
+  // A check-in as the API serves it: with the call's audit event installed.
+  Written<v1::AttendanceRecord> CallCheckIn(const std::string& client, const std::string& request_id) {
+    audit::CallAudit call({.org = "orgA", .subject = "front-desk", .roles = {"staff"}, .method = "CheckIn"},
+                          touched_, detail_);
+    return CheckIn(client, request_id);
+  }
+
+  std::int64_t Count(const std::string& sql) {
+    pqxx::connection conn(db_.url());
+    pqxx::nontransaction tx(conn);
+    return tx.exec1(sql)[0].as<std::int64_t>();
+  }
+  std::int64_t AuditEventsNaming(const std::string& record_id) {
+    pqxx::connection conn(db_.url());
+    pqxx::nontransaction tx(conn);
+    return tx.exec_params1("SELECT count(*) FROM audit_events WHERE $1 = ANY(resource_ids)", record_id)[0]
+        .as<std::int64_t>();
+  }
+
+  std::vector<std::string> touched_;
+  std::string detail_;
+};
+
+using google::protobuf::util::MessageDifferencer;
+
+TEST_F(CheckInCallTest, AnswersWithTheRecordAsStored) {
+  CallCheckIn("c0", "r0");  // the program's rules are stored: later check-ins go in one statement
+  auto written = CallCheckIn("c1", "r1");
+  EXPECT_TRUE(written.fresh);
+  EXPECT_TRUE(written.changed.at(0));
+  auto stored = store_->SessionRecords(caller_, "s1");
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_TRUE(MessageDifferencer::Equals(written.response, stored[1].record))
+      << written.response.DebugString() << " vs stored " << stored[1].record.DebugString();
+  auto history = store_->History(caller_, "s1", "c1");
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_TRUE(MessageDifferencer::Equals(history[0], written.response)) << history[0].DebugString();
+  EXPECT_EQ(AuditEventsNaming(written.response.id()), 1);
+}
+
+// Observable in the table's counters: the general path claims the key and
+// then stores the answer (an UPDATE); the usual check-in stores it at once.
+TEST_F(CheckInCallTest, TheUsualCheckInWritesItsKeyOnceAlreadyAnswered) {
+  for (const char* client : {"c0", "c1", "c2", "c3"}) CallCheckIn(client, std::string("r-") + client);
+  // A session reports its counts when it ends (idle, only after seconds).
+  store_.reset();
+  pool_.reset();
+  ASSERT_TRUE(::iop::testing::Eventually(
+      [&] { return Count("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'idempotency_keys'") == 4; }));
+  EXPECT_EQ(Count("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'idempotency_keys'"), 1)
+      << "only the first check-in (its program's rules not yet stored) answered in a second write";
+}
+
+TEST_F(CheckInCallTest, ARetryGetsTheFirstAnswerAndWritesNothing) {
+  CallCheckIn("c0", "r0");
+  auto first = CallCheckIn("c1", "r1");
+  auto retry = CallCheckIn("c1", "r1");
+  EXPECT_FALSE(retry.fresh);
+  EXPECT_TRUE(MessageDifferencer::Equals(first.response, retry.response)) << retry.response.DebugString();
+  EXPECT_EQ(store_->History(caller_, "s1", "c1").size(), 1u);
+  EXPECT_EQ(AuditEventsNaming(first.response.id()), 2) << "one event per call served, the replay's too";
+}
+
+// The one statement inserts the record before it finds the key taken; the
+// whole of it rolls back, and the general path refuses the reused id.
+TEST_F(CheckInCallTest, ARequestIdReusedForAnotherClientLeavesNoRecord) {
+  CallCheckIn("c0", "r0");
+  CallCheckIn("c1", "r1");
+  try {
+    CallCheckIn("c2", "r1");
+    ADD_FAILURE() << "a reused request_id was accepted";
+  } catch (const errors::RpcError& e) {
+    EXPECT_EQ(e.status().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  EXPECT_TRUE(store_->History(caller_, "s1", "c2").empty());
+  EXPECT_EQ(Count("SELECT count(*) FROM attendance_records WHERE client_id = 'c2'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_events WHERE outcome = 'OK'"), 2);
+}
+
+TEST_F(CheckInCallTest, ASecondCheckInIsRefusedWithNothingWritten) {
+  CallCheckIn("c0", "r0");
+  auto first = CallCheckIn("c1", "r1");
+  try {
+    CallCheckIn("c1", "r2");
+    ADD_FAILURE() << "a second check-in was accepted";
+  } catch (const errors::RpcError& e) {
+    EXPECT_EQ(e.status().error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  }
+  EXPECT_EQ(store_->History(caller_, "s1", "c1").size(), 1u);
+  EXPECT_EQ(Count("SELECT count(*) FROM idempotency_keys WHERE request_id = 'r2'"), 0);
+  EXPECT_EQ(AuditEventsNaming(first.response.id()), 1);
 }
 
 }  // namespace

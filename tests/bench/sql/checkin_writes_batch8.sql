@@ -1,5 +1,6 @@
--- The statements of checkin_writes.sql for eight check-ins at once, each
--- statement writing all eight rows: the most that batching concurrent
+-- A check-in's writes (the claim, the record, then the answer with the
+-- audit event) for eight check-ins at once, each statement writing all
+-- eight rows: the most that batching concurrent
 -- check-ins into shared transactions could save in PostgreSQL. Each batch
 -- has an org of its own, so the completion finds its eight keys by index
 -- as the single-row statement does (a table growing this fast outruns its
