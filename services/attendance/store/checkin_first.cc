@@ -5,7 +5,7 @@
 // with the audit event, COMMIT. Here the record's id and times are chosen
 // before the statement runs, so the answer is known in advance and the claim
 // is stored already answered, in one statement with the record and the audit
-// event: BEGIN, that statement, COMMIT. Anything unusual (the client has a
+// event (idempotency::WriteAnswered): BEGIN, that statement, COMMIT. Anything unusual (the client has a
 // record, the request_id was seen) writes nothing here and goes on to the
 // general path, which replays, refuses or updates as before.
 #include "absl/time/time.h"
@@ -25,9 +25,6 @@ constexpr const char* kStatement = "att_checkin_first";
 std::string At(int n) {
   return "timestamptz 'epoch' + $" + std::to_string(n) + "::bigint * interval '1 microsecond'";
 }
-
-// The statement wrote less than all of it: the transaction rolls back.
-struct NotFirst : std::exception {};
 
 }  // namespace
 
@@ -52,12 +49,8 @@ std::optional<v1::AttendanceRecord> AttendanceStore::CheckInFirst(const auth::Ca
                                                                   const std::string& client_id,
                                                                   std::optional<int> mood, absl::Time now,
                                                                   const WriteKey& key) {
-  auto* audit = audit::CallAudit::Current();
-  // Without a request_id or the call's audit event to carry, or with program
-  // rules to store first, the general path does what this one does not.
-  if (key.request_id.empty() || audit == nullptr || audit->committed() || !RulesKnown(caller, s)) {
-    return std::nullopt;
-  }
+  // With program rules to store first, the general path does what this one does not.
+  if (!RulesKnown(caller, s)) return std::nullopt;
   // The record exactly as the general path would read it back after its
   // INSERT: a replay must answer the same whichever path stored it.
   const std::int64_t at = absl::ToUnixMicros(now);
@@ -77,28 +70,18 @@ std::optional<v1::AttendanceRecord> AttendanceStore::CheckInFirst(const auth::Ca
   m.set_version(1);
   *m.mutable_update_time() = sql::TimestampFromMicros(at);
   *m.mutable_create_time() = sql::TimestampFromMicros(at);
-  const std::string answer = m.SerializeAsString();
-  const std::string fingerprint = idempotency::RequestFingerprint(key.request);
-  try {
-    pool_.Transact(
-        [&](pqxx::work& tx) {
-          // Taken inside: a re-run after a conflict writes the event again.
-          auto event = audit->TakeForWrite(idempotency::ResponseIds(m));
-          if (!event) throw NotFirst();
-          const pqxx::row wrote = tx.exec_prepared1(
-              kStatement, m.id(), caller.org, s.session_id, client_id, s.group_id, s.site_id, s.program_id,
-              m.local_date(), absl::ToUnixMicros(s.start), absl::ToUnixMicros(s.end), s.time_zone,
-              static_cast<int>(m.status()), mood ? *mood : -1, at, caller.subject, caller.org, key.method,
-              key.request_id, fingerprint, pqxx::binarystring(answer), event->org, event->subject,
-              sql::TextArray(event->roles), event->method, sql::TextArray(event->resource_ids),
-              event->outcome, event->detail);
-          if (wrote[0].as<int>() != 1 || wrote[1].as<int>() != 1) throw NotFirst();
-        },
-        key.method);
-  } catch (const NotFirst&) {
-    return std::nullopt;
-  }
-  audit->Committed();
+  const bool written = idempotency::WriteAnswered(
+      pool_, caller, key.method, key.request, key.request_id, m,
+      [&](pqxx::work& tx, const idempotency::AnsweredKey& k, const audit::AuditEvent& e) {
+        const pqxx::row wrote = tx.exec_prepared1(
+            kStatement, m.id(), caller.org, s.session_id, client_id, s.group_id, s.site_id, s.program_id,
+            m.local_date(), absl::ToUnixMicros(s.start), absl::ToUnixMicros(s.end), s.time_zone,
+            static_cast<int>(m.status()), mood ? *mood : -1, at, caller.subject, k.org, k.method,
+            k.request_id, k.fingerprint, pqxx::binarystring(k.response), e.org, e.subject,
+            sql::TextArray(e.roles), e.method, sql::TextArray(e.resource_ids), e.outcome, e.detail);
+        return wrote[0].as<int>() == 1 && wrote[1].as<int>() == 1;
+      });
+  if (!written) return std::nullopt;
   return m;
 }
 
