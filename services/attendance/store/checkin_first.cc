@@ -5,9 +5,10 @@
 // with the audit event, COMMIT. Here the record's id and times are chosen
 // before the statement runs, so the answer is known in advance and the claim
 // is stored already answered, in one statement with the record and the audit
-// event (idempotency::WriteAnswered): BEGIN, that statement, COMMIT. Anything unusual (the client has a
-// record, the request_id was seen) writes nothing here and goes on to the
-// general path, which replays, refuses or updates as before.
+// event (idempotency::WriteAnswered): BEGIN, that statement, COMMIT.
+// Anything unusual (the client has a record, the request_id was seen) writes
+// nothing here and goes on to the general path, which replays, refuses or
+// updates as before.
 #include "absl/time/time.h"
 #include "attendance/store/attendance_store.h"
 #include "common/audit.h"
