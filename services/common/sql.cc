@@ -44,6 +44,10 @@ std::string EpochMicros(const std::string& column) {
   return "(floor(extract(epoch from " + column + ") * 1000000))::bigint";
 }
 
+std::string MicrosParam(int n) {
+  return "('epoch'::timestamptz + $" + std::to_string(n) + "::bigint * interval '1 microsecond')";
+}
+
 google::protobuf::Timestamp TimestampFromMicros(int64_t micros) {
   google::protobuf::Timestamp ts;
   int64_t seconds = micros / 1000000;

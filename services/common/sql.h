@@ -20,6 +20,9 @@ std::vector<std::string> ParseTextArray(const std::string& literal);
 
 // SQL expression yielding microseconds since the epoch of a timestamptz column.
 std::string EpochMicros(const std::string& column);
+// SQL expression yielding the timestamptz bound as microseconds since the
+// epoch in parameter $n (its inverse, for writes).
+std::string MicrosParam(int n);
 google::protobuf::Timestamp TimestampFromMicros(int64_t micros);
 int64_t MicrosFromTimestamp(const google::protobuf::Timestamp& ts);
 absl::Time TimeFromMicros(int64_t micros);

@@ -16,8 +16,7 @@ using domain::Status;
 // Timestamps travel as microseconds since the epoch; -1 means NULL.
 std::string Ts(int n) {
   std::string p = "$" + std::to_string(n) + "::bigint";
-  return "(CASE WHEN " + p + " < 0 THEN NULL ELSE timestamptz 'epoch' + " + p +
-         " * interval '1 microsecond' END)";
+  return "(CASE WHEN " + p + " < 0 THEN NULL ELSE " + sql::MicrosParam(n) + " END)";
 }
 
 const std::string kCols =

@@ -22,23 +22,20 @@ namespace {
 
 constexpr const char* kStatement = "att_checkin_first";
 
-// Microseconds since the epoch in parameter $n, as a timestamptz.
-std::string At(int n) {
-  return "timestamptz 'epoch' + $" + std::to_string(n) + "::bigint * interval '1 microsecond'";
-}
-
 }  // namespace
 
 void AttendanceStore::PrepareCheckInFirst() {
   // Every part runs once whatever the others did; the counts say whether the
   // record and the claim were both new.
+  const std::string now = sql::MicrosParam(14);
   pool_.Prepare(
       kStatement,
       "WITH rec AS (INSERT INTO attendance_records (id, org_id, session_id, client_id, group_id,"
       " site_id, program_id, local_date, session_start, session_end, time_zone, status,"
       " minutes_attended, note, mood_rating, check_in_time, recorded_by, create_time, update_time)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::date, " + At(9) + ", " + At(10) + ", $11, $12, 0, '',"
-      " NULLIF($13, -1), " + At(14) + ", $15, " + At(14) + ", " + At(14) + ")"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::date, " + sql::MicrosParam(9) + ", " +
+          sql::MicrosParam(10) + ", $11, $12, 0, '', NULLIF($13, -1), " + now + ", $15, " + now + ", " +
+          now + ")"
       " ON CONFLICT (org_id, session_id, client_id) DO NOTHING RETURNING 1),"
       " claim AS (" + idempotency::InsertAnsweredSql(16) + " RETURNING 1),"
       " event AS (" + audit::InsertEventSql(21) + ")"

@@ -9,9 +9,7 @@ namespace iop::scheduling::store::rows {
 namespace {
 
 // An instant bound as microseconds since the epoch.
-std::string Ts(int n) {
-  return "('epoch'::timestamptz + $" + std::to_string(n) + "::bigint * interval '1 microsecond')";
-}
+std::string Ts(int n) { return sql::MicrosParam(n); }
 
 const std::string kGroupCols =
     "g.id, g.org_id, g.program_id, g.site_id, g.display_name, g.modality, g.facilitator_ids, "

@@ -6,9 +6,7 @@
 namespace iop::scheduling::store {
 namespace {
 
-std::string Ts(int n) {
-  return "('epoch'::timestamptz + $" + std::to_string(n) + "::bigint * interval '1 microsecond')";
-}
+std::string Ts(int n) { return sql::MicrosParam(n); }
 
 // Waitlisted members sort by their place in line, the others by start date.
 const std::string kMemberSortKey = "CASE WHEN m.status = 2 THEN '' ELSE m.start_date::text END";
