@@ -59,17 +59,17 @@ grpc::Status CallRunner::Run(grpc::CallbackServerContext* context, const google:
     status = errors::Aborted("the write conflicted with concurrent writes; retry with the same request_id");
   } catch (const pqxx::sql_error& e) {
     if (e.sqlstate() == "57014") {  // query_canceled: statement_timeout
-      log::Warn("statement timeout", {{"method", spec.method}, {"error", e.what()}});
+      log::Warn("statement timeout", {{"method", spec.method}, {"error", db::ErrorSummary(e)}});
       status = errors::Unavailable("the database took too long; retry with the same request_id");
     } else {
-      log::Error("database error", {{"method", spec.method}, {"error", e.what()}});
+      log::Error("database error", {{"method", spec.method}, {"error", db::ErrorSummary(e)}});
       status = errors::Internal("internal error");
     }
   } catch (const db::Unavailable& e) {
-    log::Warn("database unavailable", {{"method", spec.method}, {"error", e.what()}});
+    log::Warn("database unavailable", {{"method", spec.method}, {"error", db::ErrorSummary(e)}});
     status = errors::Unavailable("the database is unavailable; retry with the same request_id");
   } catch (const std::exception& e) {
-    log::Error("internal error", {{"method", spec.method}, {"error", e.what()}});
+    log::Error("internal error", {{"method", spec.method}, {"error", db::ErrorSummary(e)}});
     status = errors::Internal("internal error");
   }
   if (audit_event && !audit_event->committed()) {
@@ -119,7 +119,7 @@ grpc::ServerUnaryReactor* CallRunner::UnaryRead(grpc::CallbackServerContext* con
   try {
     answered = peek(*caller);
   } catch (const std::exception& e) {
-    log::Warn("near read failed, reading through", {{"method", spec.method}, {"error", e.what()}});
+    log::Warn("near read failed, reading through", {{"method", spec.method}, {"error", db::ErrorSummary(e)}});
   }
   if (!answered) return Unary(context, request, spec, std::move(work));
   // A draining service refuses it like any other call.

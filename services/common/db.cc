@@ -8,6 +8,11 @@
 #include "common/log.h"
 
 namespace iop::db {
+
+std::string ErrorSummary(const std::exception& error) {
+  const std::string_view what = error.what();
+  return std::string(what.substr(0, what.find('\n')));
+}
 namespace {
 
 constexpr int kMaxConflictRetries = 2;   // three tries in all
@@ -66,12 +71,6 @@ std::string QuoteConninfoValue(const std::string& s) {
   return out + "'";
 }
 
-std::string FirstLine(const char* what) {
-  std::string s(what);
-  auto nl = s.find('\n');
-  return nl == std::string::npos ? s : s.substr(0, nl);
-}
-
 bool IsDatabaseError(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
@@ -86,7 +85,7 @@ std::string Describe(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
   } catch (const std::exception& e) {
-    return FirstLine(e.what());
+    return ErrorSummary(e);
   } catch (...) {
     return "unknown error";
   }
@@ -338,8 +337,8 @@ void Pool::Connect(Slot& slot) {
     slot.conn = std::make_unique<pqxx::connection>(conninfo_);
   } catch (const std::exception& e) {
     unavailable_errors_.Increment();
-    log::Warn("database connect failed", {{"service", options_.service}, {"error", FirstLine(e.what())}});
-    throw Unavailable("cannot connect to the database: " + FirstLine(e.what()));
+    log::Warn("database connect failed", {{"service", options_.service}, {"error", ErrorSummary(e)}});
+    throw Unavailable("cannot connect to the database: " + ErrorSummary(e));
   }
 }
 
@@ -451,7 +450,7 @@ bool Pool::Ping() {
       return true;
     } catch (const std::exception& e) {
       if (lease->conn().is_open()) {
-        log::Warn("database ping failed", {{"service", options_.service}, {"error", FirstLine(e.what())}});
+        log::Warn("database ping failed", {{"service", options_.service}, {"error", ErrorSummary(e)}});
         return false;
       }
       // A stale connection says nothing about the server: try a fresh one.
@@ -471,7 +470,7 @@ bool Pool::PingWithFreshConnection() {
     tx.exec1("SELECT 1");
     return true;
   } catch (const std::exception& e) {
-    log::Warn("database ping failed", {{"service", options_.service}, {"error", FirstLine(e.what())}});
+    log::Warn("database ping failed", {{"service", options_.service}, {"error", ErrorSummary(e)}});
     return false;
   }
 }

@@ -41,6 +41,11 @@ class CommitUnknown : public Unavailable {
   using Unavailable::Unavailable;
 };
 
+// What of an error may be logged: its first line. PostgreSQL puts the
+// values of the offending row in the DETAIL lines that follow, and those
+// are clients' records.
+std::string ErrorSummary(const std::exception& error);
+
 struct PoolOptions {
   std::string url;
   int size = 8;

@@ -69,6 +69,15 @@ TEST(DbRetry, DelayIsJitteredAndGrows) {
   EXPECT_GE(db::RetryDelay(3).count(), 40);
 }
 
+TEST(DbErrors, ASummaryLeavesOutTheRowValuesOfTheDetail) {
+  const pqxx::check_violation error(
+      "ERROR:  new row for relation \"attendance_records\" violates check constraint \"mood\"\n"
+      "DETAIL:  Failing row contains (client-7, 11).\n");
+  EXPECT_EQ(db::ErrorSummary(error),
+            "ERROR:  new row for relation \"attendance_records\" violates check constraint \"mood\"");
+  EXPECT_EQ(db::ErrorSummary(std::runtime_error("one line")), "one line");
+}
+
 TEST(DbConnectionString, AddsTimeoutsToUrl) {
   std::string s = db::ConnectionString("postgresql://u@h:5432/d", "scheduling",
                                        std::chrono::milliseconds(5000), std::chrono::seconds(3));

@@ -12,6 +12,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "common/db.h"
 #include "common/log.h"
 
 namespace iop::attendance::store {
@@ -183,7 +184,7 @@ void ChangeFeed::Run() {
       SetState(/*connected=*/false, /*listening=*/false);
       if (!lost_logged_) {
         log::Warn("attendance change feed lost; watches here miss other replicas' changes until it is back",
-                  {{"error", e.what()}, {"retry_after_ms", retry_after_.count()}});
+                  {{"error", db::ErrorSummary(e)}, {"retry_after_ms", retry_after_.count()}});
         lost_logged_ = true;
       }
       Pause(retry_after_);
@@ -281,7 +282,7 @@ void ChangeFeed::Deliver(const std::string& payload) {
   } catch (const std::exception& e) {
     // One change a watcher misses; the feed goes on.
     log::Warn("attendance change could not be relayed",
-              {{"record", change->record_id}, {"version", change->version}, {"error", e.what()}});
+              {{"record", change->record_id}, {"version", change->version}, {"error", db::ErrorSummary(e)}});
   }
 }
 
