@@ -16,9 +16,12 @@ namespace iop::audit {
 std::string InsertEventSql(int first) {
   std::string p[7];
   for (int i = 0; i < 7; ++i) p[i] = "$" + std::to_string(first + i);
-  return "INSERT INTO audit_events (org_id, subject, roles, method, resource_ids, outcome, detail) "
-         "VALUES (" + p[0] + ", " + p[1] + ", " + p[2] + "::text[], " + p[3] + ", " + p[4] +
-         "::text[], " + p[5] + ", " + p[6] + ")";
+  return InsertEventsSql("VALUES (" + p[0] + ", " + p[1] + ", " + p[2] + "::text[], " + p[3] + ", " + p[4] +
+                         "::text[], " + p[5] + ", " + p[6] + ")");
+}
+
+std::string InsertEventsSql(const std::string& rows) {
+  return "INSERT INTO audit_events (org_id, subject, roles, method, resource_ids, outcome, detail) " + rows;
 }
 
 namespace {

@@ -83,6 +83,9 @@ void InsertEvent(pqxx::transaction_base& tx, const AuditEvent& event);
 // for a statement that does other work in the same round trip (the write's
 // idempotency record); pass them with EventParams' order.
 std::string InsertEventSql(int first);
+// The INSERT of the events `rows` (a SELECT or VALUES) gives, with the
+// columns of EventParams' order (roles and resource_ids as text[]).
+std::string InsertEventsSql(const std::string& rows);
 
 // The audit event of the call this thread is serving, for a write to carry
 // into its own transaction: the event then commits if and only if the write

@@ -47,12 +47,9 @@ std::string Fingerprint(std::string_view bytes) {
   return out;
 }
 
-std::string InsertAnsweredSql(int first) {
-  std::string p[5];
-  for (int i = 0; i < 5; ++i) p[i] = "$" + std::to_string(first + i);
-  return "INSERT INTO idempotency_keys (org_id, method, request_id, fingerprint, response) VALUES (" +
-         p[0] + ", " + p[1] + ", " + p[2] + ", " + p[3] + ", " + p[4] +
-         ") ON CONFLICT (org_id, method, request_id) DO NOTHING";
+std::string InsertAnsweredSql(const std::string& rows) {
+  return "INSERT INTO idempotency_keys (org_id, method, request_id, fingerprint, response) " + rows +
+         " ON CONFLICT (org_id, method, request_id) DO NOTHING";
 }
 
 std::optional<std::string> Claim(pqxx::work& tx, const std::string& org, const std::string& method,

@@ -49,11 +49,11 @@ std::optional<std::string> Claim(pqxx::work& tx, const std::string& org, const s
 void Complete(pqxx::work& tx, const std::string& org, const std::string& method,
               const std::string& request_id, const std::string& response_bytes);
 
-// An INSERT of a claim already answered, for a write that knows its response
-// before its one statement runs: values in $first .. $first+4 (org, method,
-// request_id, fingerprint, response). Inserts nothing when the key exists;
-// add RETURNING to learn which.
-std::string InsertAnsweredSql(int first);
+// An INSERT of claims already answered, for writes that know their response
+// before their statement runs: `rows` is a SELECT (or VALUES) giving org,
+// method, request_id, fingerprint and response (bytea). Inserts nothing for
+// a key that exists; add RETURNING to learn which.
+std::string InsertAnsweredSql(const std::string& rows);
 
 // Deletes claims older than max_age in small batches (each its own
 // transaction, so it never holds long locks); returns how many went.

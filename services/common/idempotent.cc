@@ -21,9 +21,6 @@ const std::string kCompleteAuditedSql =
     " WHERE org_id = $1 AND method = $2 AND request_id = $3 RETURNING 1) " +
     audit::InsertEventSql(5) + " RETURNING (SELECT count(*) FROM completed)";
 
-// WriteAnswered's statement found something already there: roll back.
-struct NotNew : std::exception {};
-
 bool Visible(const auth::Caller& caller, const google::protobuf::Message& m, int depth) {
   using google::protobuf::FieldDescriptor;
   const auto* d = m.GetDescriptor();
@@ -121,27 +118,19 @@ void Finish(pqxx::work& tx, const std::string& org, const std::string& method,
   }
 }
 
-bool WriteAnswered(db::Pool& pool, const auth::Caller& caller, const std::string& method,
-                   const google::protobuf::Message& request, const std::string& request_id,
-                   const google::protobuf::Message& answer,
-                   const std::function<bool(pqxx::work&, const AnsweredKey&, const audit::AuditEvent&)>& run) {
+std::optional<Answered> Answer(const auth::Caller& caller, const std::string& method,
+                               const google::protobuf::Message& request, const std::string& request_id,
+                               const google::protobuf::Message& answer) {
   auto* audit = audit::CallAudit::Current();
-  if (request_id.empty() || audit == nullptr || audit->committed()) return false;
-  const AnsweredKey key{caller.org, method, request_id, RequestFingerprint(request), answer.SerializeAsString()};
-  const std::vector<std::string> ids = ResponseIds(answer);
-  try {
-    pool.Transact(
-        [&](pqxx::work& tx) {
-          // Taken inside: a re-run after a conflict writes the event again.
-          auto event = audit->TakeForWrite(ids);
-          if (!event || !run(tx, key, *event)) throw NotNew();
-        },
-        method);
-  } catch (const NotNew&) {
-    return false;
-  }
-  audit->Committed();
-  return true;
+  if (request_id.empty() || audit == nullptr || audit->committed()) return std::nullopt;
+  auto event = audit->TakeForWrite(ResponseIds(answer));
+  if (!event) return std::nullopt;
+  return Answered{{caller.org, method, request_id, RequestFingerprint(request), answer.SerializeAsString()},
+                  std::move(*event)};
+}
+
+void AnswerCommitted() {
+  if (auto* audit = audit::CallAudit::Current()) audit->Committed();
 }
 
 }  // namespace iop::idempotency

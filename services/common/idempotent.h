@@ -37,24 +37,28 @@ std::string RequestFingerprint(const google::protobuf::Message& request);
 void Finish(pqxx::work& tx, const std::string& org, const std::string& method,
             const std::string& request_id, const google::protobuf::Message& response);
 
-// The exactly-once part of a write done as one statement: its key, to be
-// stored already answered (idempotency::InsertAnsweredSql).
+// A write whose answer is known before it runs (the service chose its ids
+// and times) can store its key already answered (InsertAnsweredSql) and the
+// call's audit event (audit::InsertEventSql) in the statement that does the
+// write: one statement where WriteOnce spends a claim, the work and a
+// completion. That statement must write nothing unless the key and the
+// write are both new; the caller then goes the WriteOnce way, which replays,
+// refuses or merges.
 struct AnsweredKey {
   std::string org, method, request_id, fingerprint, response;
 };
+struct Answered {
+  AnsweredKey key;
+  audit::AuditEvent event;
+};
 
-// A write whose answer is known before it runs (the service chose its ids
-// and times) in one transaction with one statement: `run` executes that
-// statement, which stores the write, the key already answered and the
-// call's audit event (audit::InsertEventSql), and returns whether all of it
-// was new. False, with nothing written, when it was not, or when the call
-// has no request_id or no audit event to carry: the caller then goes the
-// WriteOnce way, which replays, refuses or merges. Saves WriteOnce's claim
-// and completion round trips on the usual, first attempt.
-bool WriteAnswered(db::Pool& pool, const auth::Caller& caller, const std::string& method,
-                   const google::protobuf::Message& request, const std::string& request_id,
-                   const google::protobuf::Message& answer,
-                   const std::function<bool(pqxx::work&, const AnsweredKey&, const audit::AuditEvent&)>& run);
+// The key and audit event of such a write, the event counted as written;
+// nullopt when the call has no request_id or no audit event to carry.
+std::optional<Answered> Answer(const auth::Caller& caller, const std::string& method,
+                               const google::protobuf::Message& request, const std::string& request_id,
+                               const google::protobuf::Message& answer);
+// The transaction that stored the call's Answered has committed.
+void AnswerCommitted();
 
 // What a write does besides answering, once its own work has committed.
 template <class Response>

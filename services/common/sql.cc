@@ -44,8 +44,21 @@ std::string EpochMicros(const std::string& column) {
   return "(floor(extract(epoch from " + column + ") * 1000000))::bigint";
 }
 
-std::string MicrosParam(int n) {
-  return "('epoch'::timestamptz + $" + std::to_string(n) + "::bigint * interval '1 microsecond')";
+std::string MicrosParam(int n) { return FromMicros("$" + std::to_string(n) + "::bigint"); }
+
+std::string FromMicros(const std::string& expression) {
+  return "('epoch'::timestamptz + " + expression + " * interval '1 microsecond')";
+}
+
+std::string Hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 0xf];
+  }
+  return out;
 }
 
 google::protobuf::Timestamp TimestampFromMicros(int64_t micros) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -23,6 +24,10 @@ std::string EpochMicros(const std::string& column);
 // SQL expression yielding the timestamptz bound as microseconds since the
 // epoch in parameter $n (its inverse, for writes).
 std::string MicrosParam(int n);
+// The same for any bigint SQL expression (a column of an unnested array).
+std::string FromMicros(const std::string& expression);
+// Lower-case hex of `bytes`, for bytea travelling as text (decode(x, 'hex')).
+std::string Hex(std::string_view bytes);
 google::protobuf::Timestamp TimestampFromMicros(int64_t micros);
 int64_t MicrosFromTimestamp(const google::protobuf::Timestamp& ts);
 absl::Time TimeFromMicros(int64_t micros);

@@ -21,5 +21,10 @@ TEST(SqlTest, TimestampsBeforeAndAfterEpoch) {
   EXPECT_EQ(MicrosFromTimestamp(ts), -1);
 }
 
+TEST(SqlTest, HexSpellsEveryByteAsTwoDigits) {
+  EXPECT_EQ(Hex(std::string("\x00\x0a\x7f\x80\xff", 5)), "000a7f80ff");
+  EXPECT_EQ(Hex(""), "");
+}
+
 }  // namespace
 }  // namespace iop::sql

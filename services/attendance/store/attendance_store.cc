@@ -94,7 +94,24 @@ domain::SessionFact FactOf(const Stored& stored) {
   return f;
 }
 
-AttendanceStore::AttendanceStore(db::Pool& pool) : pool_(pool) { Prepare(); }
+// First check-ins (checkin_first.cc) written at once, each batch on a
+// connection of its own: two keep the database busy while a batch commits,
+// and leave the pool's other connections to every other call.
+constexpr int kFirstCheckInRunners = 2;
+// A front desk's burst fits many times over; the cap bounds one statement.
+constexpr std::size_t kFirstCheckInBatch = 64;
+
+AttendanceStore::AttendanceStore(db::Pool& pool)
+    : pool_(pool),
+      checkin_batch_size_(prometheus::BuildHistogram()
+                              .Name("iop_attendance_checkin_batch_size")
+                              .Help("First check-ins written together in one transaction")
+                              .Register(pool.registry())
+                              .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64})),
+      first_checkins_(kFirstCheckInRunners, kFirstCheckInBatch,
+                      [this](const std::vector<FirstCheckIn*>& batch) { WriteFirstCheckIns(batch); }) {
+  Prepare();
+}
 
 void AttendanceStore::Prepare() {
   pool_.Prepare("att_lock", "SELECT " + kCols +

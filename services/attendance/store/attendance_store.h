@@ -12,9 +12,13 @@
 #include <string>
 #include <vector>
 
+#include <prometheus/histogram.h>
+
 #include "attendance/domain/summary.h"
 #include "common/auth.h"
 #include "common/db.h"
+#include "common/group_commit.h"
+#include "common/idempotent.h"
 #include "iop/attendance/v1/attendance.pb.h"
 
 namespace iop::attendance::store {
@@ -47,6 +51,16 @@ struct Stored {
   absl::Time session_start;
   absl::Time session_end;
   std::string time_zone;
+};
+
+// A check-in of a client with no record yet, its answer decided before it
+// is written (checkin_first.cc).
+struct FirstCheckIn {
+  v1::AttendanceRecord record;  // the answer: the record as it reads back
+  std::int64_t session_start = 0, session_end = 0;  // µs since the epoch
+  std::string time_zone;
+  idempotency::Answered answered;
+  bool written = false;  // committed with its key and audit event
 };
 
 // A write's result; `fresh` is false when the request_id replayed an
@@ -99,6 +113,16 @@ class AttendanceStore {
   // Stored thresholds of these programs (defaults for unknown ones).
   domain::RulesByProgram Rules(const auth::Caller& caller, const std::vector<std::string>& program_ids);
 
+  // CheckIn's usual case, a client with no record yet and a request_id
+  // (checkin_first.cc). Public for tests: CheckIn hands these to a group
+  // commit, which runs concurrent ones as one batch.
+  std::optional<FirstCheckIn> FirstCheckInOf(const auth::Caller& caller, const SessionContext& s,
+                                             const std::string& client_id, std::optional<int> mood,
+                                             absl::Time now, const WriteKey& key);
+  // Writes the batch in one transaction: each check-in whose record and key
+  // are both new is written (`written`), the others not at all.
+  void WriteFirstCheckIns(const std::vector<FirstCheckIn*>& batch);
+
  private:
   void Prepare();
   // Applies `change` to the locked current record (nullopt when none) and
@@ -116,9 +140,8 @@ class AttendanceStore {
                               const v1::AttendanceRecord& values, absl::Time now);
   std::optional<v1::AttendanceRecord> Lock(pqxx::work& tx, const auth::Caller& caller,
                                            const std::string& session_id, const std::string& client_id);
-  // CheckIn's usual case (no record yet, a request_id) as one statement
-  // (checkin_first.cc); nullopt when it wrote nothing and the general path
-  // must run.
+  // CheckIn's usual case through the group commit; nullopt when it wrote
+  // nothing and the general path must run.
   std::optional<v1::AttendanceRecord> CheckInFirst(const auth::Caller& caller, const SessionContext& s,
                                                    const std::string& client_id, std::optional<int> mood,
                                                    absl::Time now, const WriteKey& key);
@@ -136,6 +159,8 @@ class AttendanceStore {
   // writes of one busy program do not rewrite its rules on every call.
   std::mutex rules_mu_;
   std::map<std::pair<std::string, std::string>, domain::ProgramRules> saved_rules_;
+  prometheus::Histogram& checkin_batch_size_;
+  GroupCommit<FirstCheckIn> first_checkins_;
 };
 
 // The facts summaries and alerts work on, from a stored record.

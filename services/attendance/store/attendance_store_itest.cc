@@ -2,14 +2,17 @@
 // record in one statement when none exists and still merges into a record a
 // form wrote first; program rules are copied when they change, and only then.
 // Check-ins served as calls (with the call's audit event) take the
-// one-statement path of checkin_first.cc: same answer as the general path,
-// one audit event, and whatever it cannot do falls through without a trace.
+// one-statement path of checkin_first.cc, concurrent ones batched: same
+// answer as the general path, one audit event, and whatever it cannot do
+// falls through without a trace.
 #include "attendance/store/attendance_store.h"
 
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 #include <prometheus/registry.h>
+
+#include <thread>
 
 #include "common/audit.h"
 #include "common/errors.h"
@@ -220,6 +223,122 @@ TEST_F(CheckInCallTest, ASecondCheckInIsRefusedWithNothingWritten) {
   EXPECT_EQ(store_->History(caller_, "s1", "c1").size(), 1u);
   EXPECT_EQ(Count("SELECT count(*) FROM idempotency_keys WHERE request_id = 'r2'"), 0);
   EXPECT_EQ(AuditEventsNaming(first.response.id()), 1);
+}
+
+// Batches as the group commit hands them to the store.
+class FirstCheckInBatchTest : public CheckInCallTest {
+ protected:
+  void SetUp() override { CallCheckIn("c0", "r0"); }  // the program's rules are stored
+
+  // A check-in prepared as CheckIn prepares it, with its call's audit event.
+  FirstCheckIn First(const std::string& client, const std::string& request_id, int mood = 7) {
+    audit::CallAudit call({.org = "orgA", .subject = "front-desk", .roles = {"staff"}, .method = "CheckIn"},
+                          touched_, detail_);
+    v1::CheckInRequest req;
+    req.set_session_id(session_.session_id);
+    req.set_client_id(client);
+    req.set_request_id(request_id);
+    auto c = store_->FirstCheckInOf(caller_, session_, client, mood, session_.start + absl::Minutes(mood),
+                                    {"CheckIn", req, request_id});
+    EXPECT_TRUE(c.has_value());
+    return c.value_or(FirstCheckIn{});
+  }
+
+  std::vector<FirstCheckIn> Write(std::vector<FirstCheckIn> batch) {
+    std::vector<FirstCheckIn*> items;
+    for (FirstCheckIn& c : batch) items.push_back(&c);
+    store_->WriteFirstCheckIns(items);
+    return batch;
+  }
+
+  std::int64_t KeysNamed(const std::string& request_id) {
+    return Count("SELECT count(*) FROM idempotency_keys WHERE request_id = '" + request_id + "'");
+  }
+};
+
+TEST_F(FirstCheckInBatchTest, EveryCheckInOfTheBatchIsStoredAsAnsweredWithItsKeyAndEvent) {
+  auto batch = Write({First("c1", "r1", 1), First("c2", "r2", 2), First("c3", "r3", 3)});
+  for (const FirstCheckIn& c : batch) {
+    const std::string& client = c.record.client_id();
+    EXPECT_TRUE(c.written) << client;
+    auto history = store_->History(caller_, "s1", client);
+    ASSERT_EQ(history.size(), 1u) << client;
+    EXPECT_TRUE(MessageDifferencer::Equals(history[0], c.record))
+        << history[0].DebugString() << " vs answered " << c.record.DebugString();
+    EXPECT_EQ(AuditEventsNaming(c.record.id()), 1) << client;
+  }
+  // A retry of one of them is answered from its stored key.
+  auto retry = CallCheckIn("c2", "r2");
+  EXPECT_FALSE(retry.fresh);
+  EXPECT_TRUE(MessageDifferencer::Equals(retry.response, batch[1].record)) << retry.response.DebugString();
+  EXPECT_EQ(store_->SessionRecords(caller_, "s1").size(), 4u);
+}
+
+TEST_F(FirstCheckInBatchTest, ACheckInWhoseRecordOrKeyExistsIsLeftOutAndTheRestWritten) {
+  CallCheckIn("c1", "r1");
+  auto batch = Write({First("c2", "r2"), First("c1", "r3"), First("c3", "r1"), First("c4", "r4")});
+  EXPECT_TRUE(batch[0].written);
+  EXPECT_FALSE(batch[1].written) << "c1 has a record";
+  EXPECT_FALSE(batch[2].written) << "r1 was used";
+  EXPECT_TRUE(batch[3].written);
+  EXPECT_EQ(store_->History(caller_, "s1", "c1").size(), 1u);
+  EXPECT_EQ(KeysNamed("r3"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM attendance_records WHERE client_id = 'c3'"), 0);
+  EXPECT_EQ(AuditEventsNaming(batch[1].record.id()) + AuditEventsNaming(batch[2].record.id()), 0);
+  EXPECT_EQ(AuditEventsNaming(batch[0].record.id()) + AuditEventsNaming(batch[3].record.id()), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_events"), 4) << "c0, c1 and the two written";
+}
+
+TEST_F(FirstCheckInBatchTest, RepeatsWithinOneBatchAreLeftToTheGeneralPath) {
+  auto batch = Write({First("c1", "r1"), First("c1", "r2"), First("c2", "r1"), First("c3", "r3")});
+  EXPECT_TRUE(batch[0].written);
+  EXPECT_FALSE(batch[1].written) << "same record as the first";
+  EXPECT_FALSE(batch[2].written) << "same request_id as the first";
+  EXPECT_TRUE(batch[3].written);
+  EXPECT_EQ(KeysNamed("r2"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM attendance_records WHERE client_id = 'c2'"), 0);
+}
+
+TEST_F(FirstCheckInBatchTest, ABatchThatFailsWritesNothingAndEachCheckInFallsBack) {
+  // A rating outside the table's range (the API refuses it first) fails the statement.
+  auto batch = Write({First("c1", "r1"), First("c2", "r2", 11)});
+  EXPECT_FALSE(batch[0].written);
+  EXPECT_FALSE(batch[1].written);
+  EXPECT_EQ(Count("SELECT count(*) FROM attendance_records"), 1) << "only c0";
+  EXPECT_EQ(KeysNamed("r1") + KeysNamed("r2"), 0);
+  EXPECT_TRUE(CallCheckIn("c1", "r1").fresh) << "the sound one then goes the general way";
+}
+
+// Through CheckIn, from many threads at once: the group commit batches them.
+TEST_F(FirstCheckInBatchTest, ConcurrentCheckInsAndRetriesAreEachWrittenOnce) {
+  constexpr int kClients = 24, kRetries = 8;
+  std::vector<Written<v1::AttendanceRecord>> answers(kClients + kRetries);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients + kRetries; ++i) {
+    threads.emplace_back([&, i] {
+      // The retries all carry one request_id for one client.
+      const bool retry = i >= kClients;
+      const std::string client = retry ? "cx" : "c" + std::to_string(i + 1);
+      answers[i] = CallCheckIn(client, retry ? "rx" : "r" + std::to_string(i + 1));
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kClients; ++i) {
+    EXPECT_TRUE(answers[i].fresh) << i;
+    EXPECT_EQ(store_->History(caller_, "s1", answers[i].response.client_id()).size(), 1u) << i;
+    EXPECT_EQ(AuditEventsNaming(answers[i].response.id()), 1) << i;
+  }
+  int fresh = 0;
+  for (int i = kClients; i < kClients + kRetries; ++i) {
+    fresh += answers[i].fresh ? 1 : 0;
+    EXPECT_TRUE(MessageDifferencer::Equals(answers[i].response, answers[kClients].response))
+        << answers[i].response.DebugString();
+  }
+  EXPECT_EQ(fresh, 1) << "one of the retries wrote, the others were answered from its key";
+  EXPECT_EQ(store_->History(caller_, "s1", "cx").size(), 1u);
+  EXPECT_EQ(AuditEventsNaming(answers[kClients].response.id()), kRetries);
+  EXPECT_EQ(Count("SELECT count(*) FROM attendance_records"), 1 + kClients + 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM idempotency_keys"), 1 + kClients + 1);
 }
 
 }  // namespace

@@ -1,20 +1,29 @@
-// CheckIn's usual case in one statement. A front desk checks in clients who
-// have no record yet for the session, each call with its request_id. The
-// general path (AttendanceStore::CheckIn through idempotency::WriteOnce)
-// spends five round trips on that: BEGIN, the claim, the record, the answer
-// with the audit event, COMMIT. Here the record's id and times are chosen
-// before the statement runs, so the answer is known in advance and the claim
-// is stored already answered, in one statement with the record and the audit
-// event (idempotency::WriteAnswered): BEGIN, that statement, COMMIT.
-// Anything unusual (the client has a record, the request_id was seen) writes
-// nothing here and goes on to the general path, which replays, refuses or
-// updates as before.
+// CheckIn's usual case: a front desk checks in clients who have no record
+// yet for the session, each call with its request_id. The general path
+// (AttendanceStore::CheckIn through idempotency::WriteOnce) spends five
+// round trips on that: BEGIN, the claim, the record, the answer with the
+// audit event, COMMIT. Here the record's id and times are chosen before
+// anything is written, so the answer is known in advance and the key is
+// stored already answered (idempotency::Answered), in one statement with the
+// record and the audit event: BEGIN, that statement, COMMIT.
+//
+// Check-ins that arrive while others are being written wait for them and
+// then go together (GroupCommit): the statement takes arrays and writes
+// every check-in of the batch, one commit for all. Each check-in is still
+// all-or-nothing: one whose record or key exists already rolls the batch
+// back, is left out, and the rest run again. Anything unusual (the client
+// has a record, the request_id was seen, the batch failed) writes nothing
+// here and goes on to the general path, which replays, refuses or updates
+// as before.
+#include <set>
+#include <tuple>
+
 #include "absl/time/time.h"
 #include "attendance/store/attendance_store.h"
 #include "common/audit.h"
 #include "common/idempotency.h"
-#include "common/idempotent.h"
 #include "common/ids.h"
+#include "common/log.h"
 #include "common/sql.h"
 
 namespace iop::attendance::store {
@@ -22,37 +31,83 @@ namespace {
 
 constexpr const char* kStatement = "att_checkin_first";
 
+// The batch's check-ins that found their record or key taken; rolls back.
+struct SomeNotNew : std::exception {
+  std::set<std::string> record_ids;
+};
+
+// One text[] (or other array) parameter: a field of every check-in.
+template <class F>
+std::string Column(const std::vector<FirstCheckIn*>& batch, F field) {
+  std::vector<std::string> values;
+  values.reserve(batch.size());
+  for (const FirstCheckIn* c : batch) values.push_back(field(*c));
+  return sql::TextArray(values);
+}
+
+// Two check-ins of one batch for the same record or the same key cannot
+// both be new: the later ones are left to the general path, which sees the
+// first's outcome.
+std::vector<FirstCheckIn*> WithoutRepeats(const std::vector<FirstCheckIn*>& batch) {
+  std::set<std::tuple<std::string, std::string, std::string>> records, keys;
+  std::vector<FirstCheckIn*> out;
+  for (FirstCheckIn* c : batch) {
+    const auto& r = c->record;
+    const auto& k = c->answered.key;
+    const bool new_record = records.emplace(r.org_id(), r.session_id(), r.client_id()).second;
+    const bool new_key = keys.emplace(k.org, k.method, k.request_id).second;
+    if (new_record && new_key) out.push_back(c);
+  }
+  return out;
+}
+
 }  // namespace
 
 void AttendanceStore::PrepareCheckInFirst() {
-  // Every part runs once whatever the others did; the counts say whether the
-  // record and the claim were both new.
-  const std::string now = sql::MicrosParam(14);
+  // Every part runs once whatever the others did; the last SELECT names the
+  // check-ins whose record or key was not new.
+  const std::string at = sql::FromMicros("at");
   pool_.Prepare(
       kStatement,
-      "WITH rec AS (INSERT INTO attendance_records (id, org_id, session_id, client_id, group_id,"
-      " site_id, program_id, local_date, session_start, session_end, time_zone, status,"
-      " minutes_attended, note, mood_rating, check_in_time, recorded_by, create_time, update_time)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::date, " + sql::MicrosParam(9) + ", " +
-          sql::MicrosParam(10) + ", $11, $12, 0, '', NULLIF($13, -1), " + now + ", $15, " + now + ", " +
-          now + ")"
-      " ON CONFLICT (org_id, session_id, client_id) DO NOTHING RETURNING 1),"
-      " claim AS (" + idempotency::InsertAnsweredSql(16) + " RETURNING 1),"
-      " event AS (" + audit::InsertEventSql(21) + ")"
-      " SELECT (SELECT count(*) FROM rec), (SELECT count(*) FROM claim)");
+      "WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+      " $6::text[], $7::text[], $8::date[], $9::bigint[], $10::bigint[], $11::text[], $12::smallint[],"
+      " $13::smallint[], $14::bigint[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[],"
+      " $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::text[], $26::text[],"
+      " $27::text[]) AS t(id, org_id, session_id, client_id, group_id, site_id, program_id, local_date,"
+      " session_start, session_end, time_zone, status, mood_rating, at, recorded_by, key_org, key_method,"
+      " request_id, fingerprint, response, event_org, subject, roles, event_method, resource_ids, outcome,"
+      " detail)),"
+      " rec AS (INSERT INTO attendance_records (id, org_id, session_id, client_id, group_id, site_id,"
+      " program_id, local_date, session_start, session_end, time_zone, status, minutes_attended, note,"
+      " mood_rating, check_in_time, recorded_by, create_time, update_time)"
+      " SELECT id, org_id, session_id, client_id, group_id, site_id, program_id, local_date, " +
+          sql::FromMicros("session_start") + ", " + sql::FromMicros("session_end") +
+          ", time_zone, status, 0, '', NULLIF(mood_rating, -1), " + at + ", recorded_by, " + at + ", " + at +
+          " FROM input ON CONFLICT (org_id, session_id, client_id) DO NOTHING RETURNING id),"
+          " claim AS (" +
+          idempotency::InsertAnsweredSql(
+              "SELECT key_org, key_method, request_id, fingerprint, decode(response, 'hex') FROM input") +
+          " RETURNING org_id, request_id),"
+          " event AS (" +
+          audit::InsertEventsSql("SELECT event_org, subject, roles::text[], event_method,"
+                                 " resource_ids::text[], outcome, detail FROM input") +
+          ")"
+          " SELECT i.id FROM input i WHERE i.id NOT IN (SELECT id FROM rec)"
+          " OR (i.key_org, i.request_id) NOT IN (SELECT org_id, request_id FROM claim)");
 }
 
-std::optional<v1::AttendanceRecord> AttendanceStore::CheckInFirst(const auth::Caller& caller,
-                                                                  const SessionContext& s,
-                                                                  const std::string& client_id,
-                                                                  std::optional<int> mood, absl::Time now,
-                                                                  const WriteKey& key) {
+std::optional<FirstCheckIn> AttendanceStore::FirstCheckInOf(const auth::Caller& caller,
+                                                            const SessionContext& s,
+                                                            const std::string& client_id,
+                                                            std::optional<int> mood, absl::Time now,
+                                                            const WriteKey& key) {
   // With program rules to store first, the general path does what this one does not.
   if (!RulesKnown(caller, s)) return std::nullopt;
   // The record exactly as the general path would read it back after its
   // INSERT: a replay must answer the same whichever path stored it.
   const std::int64_t at = absl::ToUnixMicros(now);
-  v1::AttendanceRecord m;
+  FirstCheckIn c;
+  v1::AttendanceRecord& m = c.record;
   m.set_id(ids::NewUuid());
   m.set_org_id(caller.org);
   m.set_session_id(s.session_id);
@@ -68,19 +123,88 @@ std::optional<v1::AttendanceRecord> AttendanceStore::CheckInFirst(const auth::Ca
   m.set_version(1);
   *m.mutable_update_time() = sql::TimestampFromMicros(at);
   *m.mutable_create_time() = sql::TimestampFromMicros(at);
-  const bool written = idempotency::WriteAnswered(
-      pool_, caller, key.method, key.request, key.request_id, m,
-      [&](pqxx::work& tx, const idempotency::AnsweredKey& k, const audit::AuditEvent& e) {
-        const pqxx::row wrote = tx.exec_prepared1(
-            kStatement, m.id(), caller.org, s.session_id, client_id, s.group_id, s.site_id, s.program_id,
-            m.local_date(), absl::ToUnixMicros(s.start), absl::ToUnixMicros(s.end), s.time_zone,
-            static_cast<int>(m.status()), mood ? *mood : -1, at, caller.subject, k.org, k.method,
-            k.request_id, k.fingerprint, pqxx::binarystring(k.response), e.org, e.subject,
-            sql::TextArray(e.roles), e.method, sql::TextArray(e.resource_ids), e.outcome, e.detail);
-        return wrote[0].as<int>() == 1 && wrote[1].as<int>() == 1;
-      });
-  if (!written) return std::nullopt;
-  return m;
+  c.session_start = absl::ToUnixMicros(s.start);
+  c.session_end = absl::ToUnixMicros(s.end);
+  c.time_zone = s.time_zone;
+  auto answered = idempotency::Answer(caller, key.method, key.request, key.request_id, m);
+  if (!answered) return std::nullopt;
+  c.answered = std::move(*answered);
+  return c;
+}
+
+void AttendanceStore::WriteFirstCheckIns(const std::vector<FirstCheckIn*>& batch) {
+  checkin_batch_size_.Observe(static_cast<double>(batch.size()));
+  std::vector<FirstCheckIn*> pending = WithoutRepeats(batch);
+  // Twice at most: a second refusal means check-ins racing other writers
+  // of the same records or keys, which the general path sorts out.
+  for (int round = 0; round < 2 && !pending.empty(); ++round) {
+    try {
+      pool_.Transact(
+          [&](pqxx::work& tx) {
+            const pqxx::result not_new = tx.exec_prepared(
+                kStatement, Column(pending, [](auto& c) { return c.record.id(); }),
+                Column(pending, [](auto& c) { return c.record.org_id(); }),
+                Column(pending, [](auto& c) { return c.record.session_id(); }),
+                Column(pending, [](auto& c) { return c.record.client_id(); }),
+                Column(pending, [](auto& c) { return c.record.group_id(); }),
+                Column(pending, [](auto& c) { return c.record.site_id(); }),
+                Column(pending, [](auto& c) { return c.record.program_id(); }),
+                Column(pending, [](auto& c) { return c.record.local_date(); }),
+                Column(pending, [](auto& c) { return std::to_string(c.session_start); }),
+                Column(pending, [](auto& c) { return std::to_string(c.session_end); }),
+                Column(pending, [](auto& c) { return c.time_zone; }),
+                Column(pending, [](auto& c) { return std::to_string(static_cast<int>(c.record.status())); }),
+                Column(pending, [](auto& c) {
+                  return std::to_string(c.record.has_mood_rating() ? c.record.mood_rating() : -1);
+                }),
+                Column(pending,
+                       [](auto& c) { return std::to_string(sql::MicrosFromTimestamp(c.record.check_in_time())); }),
+                Column(pending, [](auto& c) { return c.record.recorded_by(); }),
+                Column(pending, [](auto& c) { return c.answered.key.org; }),
+                Column(pending, [](auto& c) { return c.answered.key.method; }),
+                Column(pending, [](auto& c) { return c.answered.key.request_id; }),
+                Column(pending, [](auto& c) { return c.answered.key.fingerprint; }),
+                Column(pending, [](auto& c) { return sql::Hex(c.answered.key.response); }),
+                Column(pending, [](auto& c) { return c.answered.event.org; }),
+                Column(pending, [](auto& c) { return c.answered.event.subject; }),
+                Column(pending, [](auto& c) { return sql::TextArray(c.answered.event.roles); }),
+                Column(pending, [](auto& c) { return c.answered.event.method; }),
+                Column(pending, [](auto& c) { return sql::TextArray(c.answered.event.resource_ids); }),
+                Column(pending, [](auto& c) { return c.answered.event.outcome; }),
+                Column(pending, [](auto& c) { return c.answered.event.detail; }));
+            if (!not_new.empty()) {
+              SomeNotNew refused;
+              for (const auto& row : not_new) refused.record_ids.insert(row[0].c_str());
+              throw refused;
+            }
+          },
+          "CheckIn");
+      for (FirstCheckIn* c : pending) c->written = true;
+      return;
+    } catch (const SomeNotNew& refused) {
+      std::erase_if(pending, [&](FirstCheckIn* c) { return refused.record_ids.count(c->record.id()) > 0; });
+    } catch (const db::Unavailable&) {
+      throw;  // the database is away (or the commit's outcome unknown): every caller hears so
+    } catch (const std::exception& e) {
+      // Not this batch's business to decide which check-in broke it: each
+      // goes the general way on its own and fails, or not, alone.
+      log::Warn("attendance: a batch of first check-ins failed, each runs alone", {{"error", db::ErrorSummary(e)}});
+      return;
+    }
+  }
+}
+
+std::optional<v1::AttendanceRecord> AttendanceStore::CheckInFirst(const auth::Caller& caller,
+                                                                  const SessionContext& s,
+                                                                  const std::string& client_id,
+                                                                  std::optional<int> mood, absl::Time now,
+                                                                  const WriteKey& key) {
+  auto first = FirstCheckInOf(caller, s, client_id, mood, now, key);
+  if (!first) return std::nullopt;
+  first_checkins_.Submit(*first);
+  if (!first->written) return std::nullopt;
+  idempotency::AnswerCommitted();
+  return std::move(first->record);
 }
 
 }  // namespace iop::attendance::store
