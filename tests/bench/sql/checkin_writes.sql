@@ -1,9 +1,10 @@
--- One CheckIn's statements, as iop-attendance sends them for a client with
--- no record yet (store/checkin_first.cc): in one transaction, one statement
--- writes the record (its versioning and announcing triggers fire), the
--- idempotency key with its answer, and the audit event. Run by make bench
--- (P2) against a copy of the attendance schema: the floor under CheckIn set
--- by PostgreSQL alone.
+-- One CheckIn's writes for a client with no record yet, one check-in per
+-- transaction (iop-attendance's store/checkin_first.cc when no other
+-- check-in arrives with it; it then sends the same in array form): one
+-- statement writes the record (its versioning and announcing triggers
+-- fire), the idempotency key with its answer, and the audit event. Run by
+-- make bench (P2) against a copy of the attendance schema: the floor under
+-- CheckIn set by PostgreSQL alone, one transaction per check-in.
 \set n random(1, 1000000000)
 BEGIN;
 WITH rec AS (
