@@ -15,6 +15,7 @@
 // has a record, the request_id was seen, the batch failed) writes nothing
 // here and goes on to the general path, which replays, refuses or updates
 // as before.
+#include <algorithm>
 #include <set>
 #include <tuple>
 
@@ -47,7 +48,9 @@ std::string Column(const std::vector<FirstCheckIn*>& batch, F field) {
 
 // Two check-ins of one batch for the same record or the same key cannot
 // both be new: the later ones are left to the general path, which sees the
-// first's outcome.
+// first's outcome. The rest go in record order, so that two batches
+// writing the same records (a retry racing its first attempt) wait for one
+// another instead of deadlocking.
 std::vector<FirstCheckIn*> WithoutRepeats(const std::vector<FirstCheckIn*>& batch) {
   std::set<std::tuple<std::string, std::string, std::string>> records, keys;
   std::vector<FirstCheckIn*> out;
@@ -58,6 +61,10 @@ std::vector<FirstCheckIn*> WithoutRepeats(const std::vector<FirstCheckIn*>& batc
     const bool new_key = keys.emplace(k.org, k.method, k.request_id).second;
     if (new_record && new_key) out.push_back(c);
   }
+  auto record_key = [](const FirstCheckIn* c) {
+    return std::tie(c->record.org_id(), c->record.session_id(), c->record.client_id());
+  };
+  std::sort(out.begin(), out.end(), [&](auto* a, auto* b) { return record_key(a) < record_key(b); });
   return out;
 }
 
