@@ -309,6 +309,45 @@ TEST_F(FirstCheckInBatchTest, ABatchThatFailsWritesNothingAndEachCheckInFallsBac
   EXPECT_TRUE(CallCheckIn("c1", "r1").fresh) << "the sound one then goes the general way";
 }
 
+// Two batches writing the same records must take them in one order, or each
+// could hold a record the other waits for. Another transaction holds c2; a
+// batch handed [c2, c1] must have written c1 before it waits for c2.
+TEST_F(FirstCheckInBatchTest, ABatchWritesItsRecordsInKeyOrder) {
+  pqxx::connection holder(db_.url());
+  pqxx::work held(holder);
+  held.exec(
+      "INSERT INTO attendance_records (org_id, session_id, client_id, group_id, site_id, program_id,"
+      " local_date, session_start, session_end, time_zone, status, recorded_by)"
+      " VALUES ('orgA', 's1', 'c2', 'g1', 'site1', 'p1', '2024-03-11', now(), now() + interval '3 hours',"
+      " 'America/New_York', 2, 'someone')");
+  std::vector<FirstCheckIn> batch = {First("c2", "r2"), First("c1", "r1")};
+  std::thread writer([&] {
+    std::vector<FirstCheckIn*> items = {&batch[0], &batch[1]};
+    store_->WriteFirstCheckIns(items);
+  });
+  ASSERT_TRUE(::iop::testing::Eventually([&] {
+    return Count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                 " AND wait_event_type = 'Lock' AND query LIKE '%attendance_records%'") == 1;
+  })) << "the batch never waited for c2";
+  // c1 is taken by the waiting batch: writing it elsewhere has to wait too.
+  pqxx::connection probe(db_.url());
+  pqxx::work probing(probe);
+  probing.exec("SET LOCAL lock_timeout = '200ms'");
+  EXPECT_THROW(probing.exec(
+                   "INSERT INTO attendance_records (org_id, session_id, client_id, group_id, site_id,"
+                   " program_id, local_date, session_start, session_end, time_zone, status, recorded_by)"
+                   " VALUES ('orgA', 's1', 'c1', 'g1', 'site1', 'p1', '2024-03-11', now(),"
+                   " now() + interval '3 hours', 'America/New_York', 2, 'someone')"
+                   " ON CONFLICT DO NOTHING"),
+               pqxx::sql_error)
+      << "c1 was not written before c2";
+  probing.abort();
+  held.abort();  // c2 is free again: the batch goes on and writes both
+  writer.join();
+  EXPECT_TRUE(batch[0].written);
+  EXPECT_TRUE(batch[1].written);
+}
+
 // Through CheckIn, from many threads at once: the group commit batches them.
 TEST_F(FirstCheckInBatchTest, ConcurrentCheckInsAndRetriesAreEachWrittenOnce) {
   constexpr int kClients = 24, kRetries = 8;
