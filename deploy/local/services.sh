@@ -210,9 +210,12 @@ cmd_start() {
     read -r name grpc metrics <<<"$entry"
     start_one "$name" "$grpc" "$metrics"
   done
+  # A service built from services/NAME but missing from the table above;
+  # other iop-* binaries (the bench's load driver) are tools, not services.
   for f in "$bin_dir"/iop-*; do
     [ -x "$f" ] || continue
     name=${f##*/iop-}
+    [ -d "$repo_root/services/$name" ] || continue
     if ! printf '%s\n' "${service_table[@]}" | grep -q "^$name "; then
       note "$f has no port assignment in services.sh: not started"
     fi
