@@ -122,7 +122,7 @@ std::optional<Answered> Answer(const auth::Caller& caller, const std::string& me
                                const google::protobuf::Message& request, const std::string& request_id,
                                const google::protobuf::Message& answer) {
   auto* audit = audit::CallAudit::Current();
-  if (request_id.empty() || audit == nullptr || audit->committed()) return std::nullopt;
+  if (audit == nullptr || audit->committed()) return std::nullopt;
   auto event = audit->TakeForWrite(ResponseIds(answer));
   if (!event) return std::nullopt;
   return Answered{{caller.org, method, request_id, RequestFingerprint(request), answer.SerializeAsString()},

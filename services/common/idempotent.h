@@ -43,7 +43,8 @@ void Finish(pqxx::work& tx, const std::string& org, const std::string& method,
 // write: one statement where WriteOnce spends a claim, the work and a
 // completion. That statement must write nothing unless the key and the
 // write are both new; the caller then goes the WriteOnce way, which replays,
-// refuses or merges.
+// refuses or merges. A call without a request_id stores no key (its
+// request_id is empty) and only its write must be new.
 struct AnsweredKey {
   std::string org, method, request_id, fingerprint, response;
 };
@@ -53,7 +54,7 @@ struct Answered {
 };
 
 // The key and audit event of such a write, the event counted as written;
-// nullopt when the call has no request_id or no audit event to carry.
+// nullopt when the call has no audit event to carry.
 std::optional<Answered> Answer(const auth::Caller& caller, const std::string& method,
                                const google::protobuf::Message& request, const std::string& request_id,
                                const google::protobuf::Message& answer);

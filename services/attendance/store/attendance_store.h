@@ -113,8 +113,7 @@ class AttendanceStore {
   // Stored thresholds of these programs (defaults for unknown ones).
   domain::RulesByProgram Rules(const auth::Caller& caller, const std::vector<std::string>& program_ids);
 
-  // CheckIn's usual case, a client with no record yet and a request_id
-  // (checkin_first.cc). Public for tests: CheckIn hands these to a group
+  // CheckIn's usual case, a client with no record yet (checkin_first.cc). Public for tests: CheckIn hands these to a group
   // commit, which runs concurrent ones as one batch.
   std::optional<FirstCheckIn> FirstCheckInOf(const auth::Caller& caller, const SessionContext& s,
                                              const std::string& client_id, std::optional<int> mood,

@@ -289,6 +289,25 @@ TEST_F(FirstCheckInBatchTest, ACheckInWhoseRecordOrKeyExistsIsLeftOutAndTheRestW
   EXPECT_EQ(Count("SELECT count(*) FROM audit_events"), 4) << "c0, c1 and the two written";
 }
 
+TEST_F(FirstCheckInBatchTest, ACheckInWithoutARequestIdIsWrittenWithNoKey) {
+  auto batch = Write({First("c1", ""), First("c2", "r2"), First("c3", "")});
+  for (const FirstCheckIn& c : batch) {
+    EXPECT_TRUE(c.written) << c.record.client_id();
+    EXPECT_EQ(store_->History(caller_, "s1", c.record.client_id()).size(), 1u) << c.record.client_id();
+    EXPECT_EQ(AuditEventsNaming(c.record.id()), 1) << c.record.client_id();
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM idempotency_keys"), 2) << "r0 and r2 only";
+  // Without a key nothing tells a retry from a second check-in: refused.
+  EXPECT_FALSE(Write({First("c1", "")})[0].written);
+  try {
+    CallCheckIn("c1", "");
+    ADD_FAILURE() << "a second check-in was accepted";
+  } catch (const errors::RpcError& e) {
+    EXPECT_EQ(e.status().error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  }
+  EXPECT_EQ(store_->History(caller_, "s1", "c1").size(), 1u);
+}
+
 TEST_F(FirstCheckInBatchTest, RepeatsWithinOneBatchAreLeftToTheGeneralPath) {
   auto batch = Write({First("c1", "r1"), First("c1", "r2"), First("c2", "r1"), First("c3", "r3")});
   EXPECT_TRUE(batch[0].written);

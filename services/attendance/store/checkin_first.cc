@@ -5,7 +5,8 @@
 // audit event, COMMIT. Here the record's id and times are chosen before
 // anything is written, so the answer is known in advance and the key is
 // stored already answered (idempotency::Answered), in one statement with the
-// record and the audit event: BEGIN, that statement, COMMIT.
+// record and the audit event: BEGIN, that statement, COMMIT. A check-in
+// without a request_id goes the same way, with no key.
 //
 // Check-ins that arrive while others are being written wait for them and
 // then go together (GroupCommit): the statement takes arrays and writes
@@ -58,7 +59,7 @@ std::vector<FirstCheckIn*> WithoutRepeats(const std::vector<FirstCheckIn*>& batc
     const auto& r = c->record;
     const auto& k = c->answered.key;
     const bool new_record = records.emplace(r.org_id(), r.session_id(), r.client_id()).second;
-    const bool new_key = keys.emplace(k.org, k.method, k.request_id).second;
+    const bool new_key = k.request_id.empty() || keys.emplace(k.org, k.method, k.request_id).second;
     if (new_record && new_key) out.push_back(c);
   }
   auto record_key = [](const FirstCheckIn* c) {
@@ -93,14 +94,15 @@ void AttendanceStore::PrepareCheckInFirst() {
           " FROM input ON CONFLICT (org_id, session_id, client_id) DO NOTHING RETURNING id),"
           " claim AS (" +
           idempotency::InsertAnsweredSql(
-              "SELECT key_org, key_method, request_id, fingerprint, decode(response, 'hex') FROM input") +
+              "SELECT key_org, key_method, request_id, fingerprint, decode(response, 'hex') FROM input"
+              " WHERE request_id <> ''") +
           " RETURNING org_id, request_id),"
           " event AS (" +
           audit::InsertEventsSql("SELECT event_org, subject, roles::text[], event_method,"
                                  " resource_ids::text[], outcome, detail FROM input") +
           ")"
           " SELECT i.id FROM input i WHERE i.id NOT IN (SELECT id FROM rec)"
-          " OR (i.key_org, i.request_id) NOT IN (SELECT org_id, request_id FROM claim)");
+          " OR (i.request_id <> '' AND (i.key_org, i.request_id) NOT IN (SELECT org_id, request_id FROM claim))");
 }
 
 std::optional<FirstCheckIn> AttendanceStore::FirstCheckInOf(const auth::Caller& caller,
