@@ -12,6 +12,7 @@
 #include <pqxx/pqxx>
 #include <prometheus/registry.h>
 
+#include <functional>
 #include <thread>
 
 #include "common/audit.h"
@@ -139,6 +140,16 @@ class CheckInCallTest : public AttendanceStoreTest {
     return CheckIn(client, request_id);
   }
 
+  // How a call ended: OK when it returned, else its error's code.
+  static grpc::StatusCode CodeOf(const std::function<void()>& call) {
+    try {
+      call();
+    } catch (const errors::RpcError& e) {
+      return e.status().error_code();
+    }
+    return grpc::StatusCode::OK;
+  }
+
   std::int64_t Count(const std::string& sql) {
     pqxx::connection conn(db_.url());
     pqxx::nontransaction tx(conn);
@@ -200,12 +211,8 @@ TEST_F(CheckInCallTest, ARetryGetsTheFirstAnswerAndWritesNothing) {
 TEST_F(CheckInCallTest, ARequestIdReusedForAnotherClientLeavesNoRecord) {
   CallCheckIn("c0", "r0");
   CallCheckIn("c1", "r1");
-  try {
-    CallCheckIn("c2", "r1");
-    ADD_FAILURE() << "a reused request_id was accepted";
-  } catch (const errors::RpcError& e) {
-    EXPECT_EQ(e.status().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  }
+  EXPECT_EQ(CodeOf([&] { CallCheckIn("c2", "r1"); }), grpc::StatusCode::INVALID_ARGUMENT)
+      << "a reused request_id was accepted";
   EXPECT_TRUE(store_->History(caller_, "s1", "c2").empty());
   EXPECT_EQ(Count("SELECT count(*) FROM attendance_records WHERE client_id = 'c2'"), 0);
   EXPECT_EQ(Count("SELECT count(*) FROM audit_events WHERE outcome = 'OK'"), 2);
@@ -214,12 +221,8 @@ TEST_F(CheckInCallTest, ARequestIdReusedForAnotherClientLeavesNoRecord) {
 TEST_F(CheckInCallTest, ASecondCheckInIsRefusedWithNothingWritten) {
   CallCheckIn("c0", "r0");
   auto first = CallCheckIn("c1", "r1");
-  try {
-    CallCheckIn("c1", "r2");
-    ADD_FAILURE() << "a second check-in was accepted";
-  } catch (const errors::RpcError& e) {
-    EXPECT_EQ(e.status().error_code(), grpc::StatusCode::ALREADY_EXISTS);
-  }
+  EXPECT_EQ(CodeOf([&] { CallCheckIn("c1", "r2"); }), grpc::StatusCode::ALREADY_EXISTS)
+      << "a second check-in was accepted";
   EXPECT_EQ(store_->History(caller_, "s1", "c1").size(), 1u);
   EXPECT_EQ(Count("SELECT count(*) FROM idempotency_keys WHERE request_id = 'r2'"), 0);
   EXPECT_EQ(AuditEventsNaming(first.response.id()), 1);
@@ -299,12 +302,8 @@ TEST_F(FirstCheckInBatchTest, ACheckInWithoutARequestIdIsWrittenWithNoKey) {
   EXPECT_EQ(Count("SELECT count(*) FROM idempotency_keys"), 2) << "r0 and r2 only";
   // Without a key nothing tells a retry from a second check-in: refused.
   EXPECT_FALSE(Write({First("c1", "")})[0].written);
-  try {
-    CallCheckIn("c1", "");
-    ADD_FAILURE() << "a second check-in was accepted";
-  } catch (const errors::RpcError& e) {
-    EXPECT_EQ(e.status().error_code(), grpc::StatusCode::ALREADY_EXISTS);
-  }
+  EXPECT_EQ(CodeOf([&] { CallCheckIn("c1", ""); }), grpc::StatusCode::ALREADY_EXISTS)
+      << "a second check-in was accepted";
   EXPECT_EQ(store_->History(caller_, "s1", "c1").size(), 1u);
 }
 
