@@ -155,9 +155,9 @@ AuditLog::Page AuditLog::List(const std::string& org, const AuditFilter& filter,
     condition.replace(condition.find("$?"), 2, "$" + std::to_string(params.size()));
     sql += condition;
   };
-  constexpr const char* kFromMicros = "'epoch'::timestamptz + $?::bigint * interval '1 microsecond'";
-  if (filter.start_time) where(std::string(" AND occurred_at >= ") + kFromMicros, Micros(*filter.start_time));
-  if (filter.end_time) where(std::string(" AND occurred_at < ") + kFromMicros, Micros(*filter.end_time));
+  const std::string from_micros = sql::FromMicros("$?::bigint");
+  if (filter.start_time) where(" AND occurred_at >= " + from_micros, Micros(*filter.start_time));
+  if (filter.end_time) where(" AND occurred_at < " + from_micros, Micros(*filter.end_time));
   // The full gRPC method ("/pkg.Service/Rpc"), or just the RPC's name.
   if (!filter.method.empty()) where(" AND $? IN (method, split_part(method, '/', 3))", filter.method);
   if (!filter.subject.empty()) where(" AND subject = $?", filter.subject);
