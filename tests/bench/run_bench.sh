@@ -217,7 +217,7 @@ SQL
   cpu_before=$(cpu_ticks)
   read -r checkin_qps checkin_calls checkin_p50 _ driver_us_checkin < <("$bin/iop-checkin-load" \
     --scheduling "127.0.0.1:$sched_port" --attendance "127.0.0.1:${port_of[attendance]}" \
-    --token "$token" --clients 100 --threads "${IOP_BENCH_CHECKIN_THREADS:-16}" --seconds "$checkin_seconds")
+    --token "$token" --clients 100 --callers "${IOP_BENCH_CHECKIN_CALLERS:-16}" --seconds "$checkin_seconds")
   checkin_busy=$(cpu_busy_percent "$cpu_before" "$(cpu_ticks)")
   pg_checkin_ticks=$(( $(pg_cpu_ticks "$postmaster") - pg_before ))
   service_checkin_ticks=$(( $(process_cpu_ticks "${pid_of[attendance]}") - service_before ))
