@@ -77,10 +77,11 @@ pg_durable() {
 # shellcheck source=deploy/local/ports.sh
 source deploy/local/ports.sh
 
-declare -A port_of pid_of start_ms_of
+declare -A port_of metrics_port_of pid_of start_ms_of
 # start_service NAME: starts iop-NAME on its own database and waits for
-# SERVING; sets port_of[NAME], pid_of[NAME] and start_ms_of[NAME] (launch to
-# SERVING, migrations included when the database is new).
+# SERVING; sets port_of[NAME], metrics_port_of[NAME], pid_of[NAME] and
+# start_ms_of[NAME] (launch to SERVING, migrations included when the
+# database is new).
 start_service() {
   local name=$1
   psql_admin -c "CREATE DATABASE iop_$name" 2>/dev/null || true
@@ -109,6 +110,7 @@ try_start() {
     if "$bin/iopctl" health --addr "127.0.0.1:$grpc_port" >/dev/null 2>&1; then
       start_ms_of[$name]=$(( $(date +%s%3N) - t0 ))
       port_of[$name]=$grpc_port
+      metrics_port_of[$name]=$metrics_port
       pid_of[$name]=$pid
       return 0
     fi
@@ -235,6 +237,13 @@ SQL
   row P2 "iop-attendance CPU µs per CheckIn (all its threads)" "$service_us_checkin" "-" "-" "-"
   redis_us_checkin=$(cpu_us_per "$redis_checkin_ticks" "$checkin_calls")
   row P2 "load driver / Redis CPU µs per CheckIn" "$driver_us_checkin" "$redis_us_checkin" "-" "-"
+  # How many check-ins went to the database together: the batches' mean
+  # size, from the service's own histogram.
+  batch_mean=$(curl -fsS --max-time 5 "http://127.0.0.1:${metrics_port_of[attendance]}/metrics" |
+    awk '/^iop_attendance_checkin_batch_size_sum/ { s = $2 } /^iop_attendance_checkin_batch_size_count/ { n = $2 }
+         END { if (n > 0) printf "%.1f", s / n; else print "n/a" }')
+  row P2 "check-ins per batch written together, mean (of $checkin_calls check-ins, ${IOP_BENCH_CHECKIN_CALLERS:-16} callers)" \
+    "$batch_mean" "-" "-" "-"
   # What the cores could give at that CPU per check-in, were nothing else
   # to limit it: next to the measured P2, it says whether CPU is the bound.
   checkin_cpu_us=$(( pg_us_checkin + service_us_checkin + driver_us_checkin + redis_us_checkin ))
