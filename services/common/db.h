@@ -132,6 +132,36 @@ class Pool {
     return Run(fn, op, /*read_only=*/true);
   }
 
+  // Runs fn(pqxx::nontransaction&), which must send exactly one statement:
+  // it commits as it ends, sparing the BEGIN and COMMIT round trips. A
+  // conflict (deadlock, serialization failure) rolled it back and runs it
+  // again; a connection lost once it was sent leaves its outcome unknown
+  // (CommitUnknown, never re-run). Otherwise as Transact.
+  template <class F>
+  auto Autocommit(F&& fn, std::string_view op = "statement") -> std::invoke_result_t<F&, pqxx::nontransaction&> {
+    using Result = std::invoke_result_t<F&, pqxx::nontransaction&>;
+    static_assert(!std::is_reference_v<Result>, "return a value, not a reference into the result");
+    const Clock::time_point started = Clock::now();
+    RetryBudget budget;
+    for (;;) {
+      Lease lease = Acquire();
+      try {
+        pqxx::nontransaction tx(lease.conn());
+        if constexpr (std::is_void_v<Result>) {
+          std::invoke(fn, tx);
+          ObserveQuery(op, started);
+          return;
+        } else {
+          Result result = std::invoke(fn, tx);
+          ObserveQuery(op, started);
+          return result;
+        }
+      } catch (...) {
+        OnAttemptFailed(std::current_exception(), lease, /*commit_sent=*/true, budget, op, started);
+      }
+    }
+  }
+
   // SELECT 1 within about a second or two; for the health service.
   bool Ping();
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -201,6 +202,78 @@ TEST(DbPool, ApplicationErrorsAreNotRetried) {
                pqxx::undefined_table);
   EXPECT_EQ(attempts, 2);
   EXPECT_EQ(Metric(registry, "iop_db_errors_total", "kind", "other"), 1);
+}
+
+TEST(DbPool, AutocommitWritesAsTheStatementEndsAndAFailedOneNothing) {
+  testing::ScratchDatabase db("dbpool");
+  Admin(db.url(), "CREATE TABLE items (id int PRIMARY KEY)");
+  prometheus::Registry registry;
+  db::Pool pool(Options(db, 2), registry);
+  const int written = pool.Autocommit(
+      [](pqxx::nontransaction& tx) {
+        return static_cast<int>(tx.exec("INSERT INTO items SELECT generate_series(1, 3) RETURNING id").size());
+      },
+      "insert");
+  EXPECT_EQ(written, 3);
+  EXPECT_EQ(Count(db.url(), "SELECT count(*) FROM items"), 3);
+  EXPECT_EQ(Metric(registry, "iop_db_query_duration_seconds", "op", "insert"), 1);
+  // id 3 exists: the statement fails whole and is not run again.
+  int attempts = 0;
+  EXPECT_THROW(pool.Autocommit([&](pqxx::nontransaction& tx) {
+    ++attempts;
+    tx.exec0("INSERT INTO items SELECT generate_series(4, 10) UNION ALL SELECT 3");
+  }),
+               pqxx::unique_violation);
+  EXPECT_EQ(attempts, 1);
+  EXPECT_EQ(Count(db.url(), "SELECT count(*) FROM items"), 3);
+}
+
+TEST(DbPool, AutocommitRunsADeadlockedStatementAgain) {
+  testing::ScratchDatabase db("dbpool");
+  Admin(db.url(), "CREATE TABLE acct (id int PRIMARY KEY, v int NOT NULL); INSERT INTO acct VALUES (1, 0), (2, 0)");
+  // The pool's sessions look for a deadlock after waiting 2 s; the other
+  // session below after 30 s, so the statement is the one PostgreSQL fails.
+  Admin(db.url(), "ALTER DATABASE " + db.name() + " SET deadlock_timeout = '2s'");
+  prometheus::Registry registry;
+  db::Pool pool(Options(db, 2), registry);
+  pqxx::connection other(db.url());
+  pqxx::work other_tx(other);
+  other_tx.exec0("SET LOCAL deadlock_timeout = '30s'");
+  other_tx.exec0("UPDATE acct SET v = v + 10 WHERE id = 2");
+  std::atomic<int> attempts{0};
+  auto statement = std::async(std::launch::async, [&] {
+    pool.Autocommit([&](pqxx::nontransaction& tx) {
+      ++attempts;
+      // Row 1 first, then row 2, which the other session holds.
+      tx.exec0("UPDATE acct SET v = v + 1 WHERE id IN (SELECT id FROM acct ORDER BY id FOR UPDATE)");
+    });
+  });
+  ASSERT_TRUE(testing::Eventually([&] {
+    return Count(db.url(), "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'") == 1;
+  }));
+  // Now the other session wants row 1: a cycle, broken by failing the statement.
+  other_tx.exec0("UPDATE acct SET v = v + 10 WHERE id = 1");
+  other_tx.commit();
+  statement.get();
+  EXPECT_EQ(attempts.load(), 2);
+  EXPECT_EQ(Count(db.url(), "SELECT sum(v) FROM acct"), 22);
+  EXPECT_EQ(Metric(registry, "iop_db_errors_total", "kind", "serialization"), 1);
+}
+
+TEST(DbPool, AutocommitLosingItsConnectionHasAnUnknownOutcome) {
+  testing::ScratchDatabase db("dbpool");
+  prometheus::Registry registry;
+  db::Pool pool(Options(db, 2), registry);
+  int attempts = 0;
+  EXPECT_THROW(pool.Autocommit([&](pqxx::nontransaction& tx) {
+    ++attempts;
+    const int pid = tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
+    Admin(testing::DatabaseServerUrl(), "SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
+    tx.exec0("SELECT 1");  // fails: the server is gone
+  }),
+               db::CommitUnknown);
+  EXPECT_EQ(attempts, 1);
+  EXPECT_TRUE(pool.Ping());
 }
 
 TEST(DbPool, ReadRefusesWrites) {

@@ -5,17 +5,18 @@
 // audit event, COMMIT. Here the record's id and times are chosen before
 // anything is written, so the answer is known in advance and the key is
 // stored already answered (idempotency::Answered), in one statement with the
-// record and the audit event: BEGIN, that statement, COMMIT. A check-in
-// without a request_id goes the same way, with no key.
+// record and the audit event, which commits as it ends: one round trip. A
+// check-in without a request_id goes the same way, with no key.
 //
 // Check-ins that arrive while others are being written wait for them and
 // then go together (GroupCommit): the statement takes arrays and writes
 // every check-in of the batch, one commit for all. Each check-in is still
-// all-or-nothing: one whose record or key exists already rolls the batch
-// back, is left out, and the rest run again. Anything unusual (the client
-// has a record, the request_id was seen, the batch failed) writes nothing
-// here and goes on to the general path, which replays, refuses or updates
-// as before.
+// all-or-nothing: when one finds its record or key taken, the statement
+// fails whole, and the batch runs in a transaction whose statement names
+// such check-ins; it rolls back, leaves them out, and the rest run again.
+// Anything unusual (the client has a record, the request_id was seen, the
+// batch failed) writes nothing here and goes on to the general path, which
+// replays, refuses or updates as before.
 #include <algorithm>
 #include <set>
 #include <tuple>
@@ -31,7 +32,12 @@
 namespace iop::attendance::store {
 namespace {
 
-constexpr const char* kStatement = "att_checkin_first";
+// The batch as one statement that commits as it ends, refusing itself
+// (SQLSTATE kSomeNotNew, migration 0005) when a check-in is not new; and
+// the same in a transaction, naming those check-ins instead.
+constexpr const char* kAlone = "att_checkin_first_alone";
+constexpr const char* kInTransaction = "att_checkin_first";
+constexpr const char* kSomeNotNew = "IOP01";
 
 // The batch's check-ins that found their record or key taken; rolls back.
 struct SomeNotNew : std::exception {
@@ -72,11 +78,10 @@ std::vector<FirstCheckIn*> WithoutRepeats(const std::vector<FirstCheckIn*>& batc
 }  // namespace
 
 void AttendanceStore::PrepareCheckInFirst() {
-  // Every part runs once whatever the others did; the last SELECT names the
-  // check-ins whose record or key was not new.
+  // Every part runs once whatever the others did; the end names (or
+  // refuses) the check-ins whose record or key was not new.
   const std::string at = sql::FromMicros("at");
-  pool_.Prepare(
-      kStatement,
+  const std::string writes =
       "WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
       " $6::text[], $7::text[], $8::date[], $9::bigint[], $10::bigint[], $11::text[], $12::smallint[],"
       " $13::smallint[], $14::bigint[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[],"
@@ -89,20 +94,23 @@ void AttendanceStore::PrepareCheckInFirst() {
       " program_id, local_date, session_start, session_end, time_zone, status, minutes_attended, note,"
       " mood_rating, check_in_time, recorded_by, create_time, update_time)"
       " SELECT id, org_id, session_id, client_id, group_id, site_id, program_id, local_date, " +
-          sql::FromMicros("session_start") + ", " + sql::FromMicros("session_end") +
-          ", time_zone, status, 0, '', NULLIF(mood_rating, -1), " + at + ", recorded_by, " + at + ", " + at +
-          " FROM input ON CONFLICT (org_id, session_id, client_id) DO NOTHING RETURNING id),"
-          " claim AS (" +
-          idempotency::InsertAnsweredSql(
-              "SELECT key_org, key_method, request_id, fingerprint, decode(response, 'hex') FROM input"
-              " WHERE request_id <> ''") +
-          " RETURNING org_id, request_id),"
-          " event AS (" +
-          audit::InsertEventsSql("SELECT event_org, subject, roles::text[], event_method,"
-                                 " resource_ids::text[], outcome, detail FROM input") +
-          ")"
-          " SELECT i.id FROM input i WHERE i.id NOT IN (SELECT id FROM rec)"
-          " OR (i.request_id <> '' AND (i.key_org, i.request_id) NOT IN (SELECT org_id, request_id FROM claim))");
+      sql::FromMicros("session_start") + ", " + sql::FromMicros("session_end") +
+      ", time_zone, status, 0, '', NULLIF(mood_rating, -1), " + at + ", recorded_by, " + at + ", " + at +
+      " FROM input ON CONFLICT (org_id, session_id, client_id) DO NOTHING RETURNING id),"
+      " claim AS (" +
+      idempotency::InsertAnsweredSql(
+          "SELECT key_org, key_method, request_id, fingerprint, decode(response, 'hex') FROM input"
+          " WHERE request_id <> ''") +
+      " RETURNING org_id, request_id),"
+      " event AS (" +
+      audit::InsertEventsSql("SELECT event_org, subject, roles::text[], event_method,"
+                             " resource_ids::text[], outcome, detail FROM input") +
+      ")";
+  const std::string not_new =
+      " FROM input i WHERE i.id NOT IN (SELECT id FROM rec)"
+      " OR (i.request_id <> '' AND (i.key_org, i.request_id) NOT IN (SELECT org_id, request_id FROM claim))";
+  pool_.Prepare(kAlone, writes + " SELECT attendance_require_new_checkins(array_agg(i.id))" + not_new);
+  pool_.Prepare(kInTransaction, writes + " SELECT i.id" + not_new);
 }
 
 std::optional<FirstCheckIn> AttendanceStore::FirstCheckInOf(const auth::Caller& caller,
@@ -141,64 +149,89 @@ std::optional<FirstCheckIn> AttendanceStore::FirstCheckInOf(const auth::Caller& 
   return c;
 }
 
+namespace {
+
+pqxx::result WriteBatch(pqxx::transaction_base& tx, const char* statement,
+                        const std::vector<FirstCheckIn*>& batch) {
+  return tx.exec_prepared(
+      statement, Column(batch, [](auto& c) { return c.record.id(); }),
+      Column(batch, [](auto& c) { return c.record.org_id(); }),
+      Column(batch, [](auto& c) { return c.record.session_id(); }),
+      Column(batch, [](auto& c) { return c.record.client_id(); }),
+      Column(batch, [](auto& c) { return c.record.group_id(); }),
+      Column(batch, [](auto& c) { return c.record.site_id(); }),
+      Column(batch, [](auto& c) { return c.record.program_id(); }),
+      Column(batch, [](auto& c) { return c.record.local_date(); }),
+      Column(batch, [](auto& c) { return std::to_string(c.session_start); }),
+      Column(batch, [](auto& c) { return std::to_string(c.session_end); }),
+      Column(batch, [](auto& c) { return c.time_zone; }),
+      Column(batch, [](auto& c) { return std::to_string(static_cast<int>(c.record.status())); }),
+      Column(batch,
+             [](auto& c) { return std::to_string(c.record.has_mood_rating() ? c.record.mood_rating() : -1); }),
+      Column(batch, [](auto& c) { return std::to_string(sql::MicrosFromTimestamp(c.record.check_in_time())); }),
+      Column(batch, [](auto& c) { return c.record.recorded_by(); }),
+      Column(batch, [](auto& c) { return c.answered.key.org; }),
+      Column(batch, [](auto& c) { return c.answered.key.method; }),
+      Column(batch, [](auto& c) { return c.answered.key.request_id; }),
+      Column(batch, [](auto& c) { return c.answered.key.fingerprint; }),
+      Column(batch, [](auto& c) { return sql::Hex(c.answered.key.response); }),
+      Column(batch, [](auto& c) { return c.answered.event.org; }),
+      Column(batch, [](auto& c) { return c.answered.event.subject; }),
+      Column(batch, [](auto& c) { return sql::TextArray(c.answered.event.roles); }),
+      Column(batch, [](auto& c) { return c.answered.event.method; }),
+      Column(batch, [](auto& c) { return sql::TextArray(c.answered.event.resource_ids); }),
+      Column(batch, [](auto& c) { return c.answered.event.outcome; }),
+      Column(batch, [](auto& c) { return c.answered.event.detail; }));
+}
+
+// Not this batch's business to decide which check-in broke it: each goes
+// the general way on its own and fails, or not, alone.
+void EachAlone(const std::exception& e) {
+  log::Warn("attendance: a batch of first check-ins failed, each runs alone", {{"error", db::ErrorSummary(e)}});
+}
+
+}  // namespace
+
 void AttendanceStore::WriteFirstCheckIns(const std::vector<FirstCheckIn*>& batch) {
   checkin_batch_size_.Observe(static_cast<double>(batch.size()));
   std::vector<FirstCheckIn*> pending = WithoutRepeats(batch);
+  if (pending.empty()) return;
+  // The usual batch, every check-in new: one round trip, no BEGIN or COMMIT.
+  try {
+    pool_.Autocommit([&](pqxx::nontransaction& tx) { WriteBatch(tx, kAlone, pending); }, "CheckIn batch");
+    for (FirstCheckIn* c : pending) c->written = true;
+    return;
+  } catch (const db::Unavailable&) {
+    throw;  // the database is away (or the outcome unknown): every caller hears so
+  } catch (const pqxx::sql_error& e) {
+    if (e.sqlstate() != kSomeNotNew) return EachAlone(e);
+  } catch (const std::exception& e) {
+    return EachAlone(e);
+  }
+  // Some check-in was not new and nothing was written. In a transaction the
+  // statement names them: roll back, leave them out, run the rest again.
   // Twice at most: a second refusal means check-ins racing other writers
   // of the same records or keys, which the general path sorts out.
   for (int round = 0; round < 2 && !pending.empty(); ++round) {
     try {
       pool_.Transact(
           [&](pqxx::work& tx) {
-            const pqxx::result not_new = tx.exec_prepared(
-                kStatement, Column(pending, [](auto& c) { return c.record.id(); }),
-                Column(pending, [](auto& c) { return c.record.org_id(); }),
-                Column(pending, [](auto& c) { return c.record.session_id(); }),
-                Column(pending, [](auto& c) { return c.record.client_id(); }),
-                Column(pending, [](auto& c) { return c.record.group_id(); }),
-                Column(pending, [](auto& c) { return c.record.site_id(); }),
-                Column(pending, [](auto& c) { return c.record.program_id(); }),
-                Column(pending, [](auto& c) { return c.record.local_date(); }),
-                Column(pending, [](auto& c) { return std::to_string(c.session_start); }),
-                Column(pending, [](auto& c) { return std::to_string(c.session_end); }),
-                Column(pending, [](auto& c) { return c.time_zone; }),
-                Column(pending, [](auto& c) { return std::to_string(static_cast<int>(c.record.status())); }),
-                Column(pending, [](auto& c) {
-                  return std::to_string(c.record.has_mood_rating() ? c.record.mood_rating() : -1);
-                }),
-                Column(pending,
-                       [](auto& c) { return std::to_string(sql::MicrosFromTimestamp(c.record.check_in_time())); }),
-                Column(pending, [](auto& c) { return c.record.recorded_by(); }),
-                Column(pending, [](auto& c) { return c.answered.key.org; }),
-                Column(pending, [](auto& c) { return c.answered.key.method; }),
-                Column(pending, [](auto& c) { return c.answered.key.request_id; }),
-                Column(pending, [](auto& c) { return c.answered.key.fingerprint; }),
-                Column(pending, [](auto& c) { return sql::Hex(c.answered.key.response); }),
-                Column(pending, [](auto& c) { return c.answered.event.org; }),
-                Column(pending, [](auto& c) { return c.answered.event.subject; }),
-                Column(pending, [](auto& c) { return sql::TextArray(c.answered.event.roles); }),
-                Column(pending, [](auto& c) { return c.answered.event.method; }),
-                Column(pending, [](auto& c) { return sql::TextArray(c.answered.event.resource_ids); }),
-                Column(pending, [](auto& c) { return c.answered.event.outcome; }),
-                Column(pending, [](auto& c) { return c.answered.event.detail; }));
+            const pqxx::result not_new = WriteBatch(tx, kInTransaction, pending);
             if (!not_new.empty()) {
               SomeNotNew refused;
               for (const auto& row : not_new) refused.record_ids.insert(row[0].c_str());
               throw refused;
             }
           },
-          "CheckIn");
+          "CheckIn batch retry");
       for (FirstCheckIn* c : pending) c->written = true;
       return;
     } catch (const SomeNotNew& refused) {
       std::erase_if(pending, [&](FirstCheckIn* c) { return refused.record_ids.count(c->record.id()) > 0; });
     } catch (const db::Unavailable&) {
-      throw;  // the database is away (or the commit's outcome unknown): every caller hears so
+      throw;
     } catch (const std::exception& e) {
-      // Not this batch's business to decide which check-in broke it: each
-      // goes the general way on its own and fails, or not, alone.
-      log::Warn("attendance: a batch of first check-ins failed, each runs alone", {{"error", db::ErrorSummary(e)}});
-      return;
+      return EachAlone(e);
     }
   }
 }
