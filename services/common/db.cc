@@ -74,6 +74,8 @@ std::string QuoteConninfoValue(const std::string& s) {
 bool IsDatabaseError(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
+  } catch (const pqxx::sql_error& e) {
+    return e.sqlstate().rfind(kRefusalClass, 0) != 0;
   } catch (const pqxx::failure&) {
     return true;
   } catch (...) {

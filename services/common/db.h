@@ -41,6 +41,11 @@ class CommitUnknown : public Unavailable {
   using Unavailable::Unavailable;
 };
 
+// SQLSTATE class of errors the project's own SQL raises on purpose (a
+// statement refusing itself, e.g. attendance's IOP01): the caller's
+// expected answer, so not counted among database errors.
+inline constexpr std::string_view kRefusalClass = "IO";
+
 // What of an error may be logged: its first line. PostgreSQL puts the
 // values of the offending row in the DETAIL lines that follow, and those
 // are clients' records.

@@ -228,6 +228,24 @@ TEST(DbPool, AutocommitWritesAsTheStatementEndsAndAFailedOneNothing) {
   EXPECT_EQ(Count(db.url(), "SELECT count(*) FROM items"), 3);
 }
 
+TEST(DbPool, AStatementRefusingItselfOnPurposeIsNotADatabaseError) {
+  testing::ScratchDatabase db("dbpool");
+  prometheus::Registry registry;
+  db::Pool pool(Options(db, 2), registry);
+  try {
+    pool.Autocommit([](pqxx::nontransaction& tx) {
+      tx.exec0("DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = 'IOP99', MESSAGE = 'refused'; END $$");
+    });
+    FAIL() << "the refusal did not reach the caller";
+  } catch (const pqxx::sql_error& e) {
+    EXPECT_EQ(e.sqlstate(), "IOP99");
+  }
+  EXPECT_EQ(Metric(registry, "iop_db_errors_total", "kind", "other"), 0);
+  EXPECT_THROW(pool.Autocommit([](pqxx::nontransaction& tx) { tx.exec0("SELECT * FROM missing"); }),
+               pqxx::undefined_table);
+  EXPECT_EQ(Metric(registry, "iop_db_errors_total", "kind", "other"), 1);
+}
+
 TEST(DbPool, AutocommitRunsADeadlockedStatementAgain) {
   testing::ScratchDatabase db("dbpool");
   Admin(db.url(), "CREATE TABLE acct (id int PRIMARY KEY, v int NOT NULL); INSERT INTO acct VALUES (1, 0), (2, 0)");
