@@ -345,6 +345,21 @@ TEST_F(FirstCheckInBatchTest, ABatchThatFailsWritesNothingAndEachCheckInFallsBac
   EXPECT_TRUE(CallCheckIn("c1", "r1").fresh) << "the sound one then goes the general way";
 }
 
+// After a database restart every pooled connection is dead, and a batch
+// sent on one cannot tell whether it was written: it is found out on a
+// fresh connection instead of failing its callers.
+TEST_F(FirstCheckInBatchTest, ABatchSentOnADeadConnectionIsWrittenOnAFreshOne) {
+  Count("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  auto batch = Write({First("c1", "r1"), First("c2", "r2")});
+  EXPECT_TRUE(batch[0].written);
+  EXPECT_TRUE(batch[1].written);
+  EXPECT_EQ(Ran("CheckIn batch retry"), 1);
+  EXPECT_EQ(store_->History(caller_, "s1", "c1").size(), 1u);
+  EXPECT_EQ(store_->History(caller_, "s1", "c2").size(), 1u);
+  EXPECT_EQ(KeysNamed("r1") + KeysNamed("r2"), 2);
+}
+
 // Two batches writing the same records must take them in one order, or each
 // could hold a record the other waits for. Another transaction holds c2; a
 // batch handed [c2, c1] must have written c1 before it waits for c2.

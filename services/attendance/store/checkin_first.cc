@@ -201,15 +201,21 @@ void AttendanceStore::WriteFirstCheckIns(const std::vector<FirstCheckIn*>& batch
     pool_.Autocommit([&](pqxx::nontransaction& tx) { WriteBatch(tx, kAlone, pending); }, "CheckIn batch");
     for (FirstCheckIn* c : pending) c->written = true;
     return;
+  } catch (const db::CommitUnknown&) {
+    // The connection died with the statement (a dead pooled connection
+    // after a database restart, or a lost answer): written or not, the
+    // transaction below finds out on a fresh one, and what was written is
+    // named as not new and answered by the general path.
   } catch (const db::Unavailable&) {
-    throw;  // the database is away (or the outcome unknown): every caller hears so
+    throw;  // the database is away: every caller hears so
   } catch (const pqxx::sql_error& e) {
     if (e.sqlstate() != kSomeNotNew) return EachAlone(e);
   } catch (const std::exception& e) {
     return EachAlone(e);
   }
-  // Some check-in was not new and nothing was written. In a transaction the
-  // statement names them: roll back, leave them out, run the rest again.
+  // Some check-in was not new and nothing was written, or the outcome is
+  // unknown. In a transaction the statement names those not new: roll
+  // back, leave them out, run the rest again.
   // Twice at most: a second refusal means check-ins racing other writers
   // of the same records or keys, which the general path sorts out.
   for (int round = 0; round < 2 && !pending.empty(); ++round) {
@@ -229,7 +235,7 @@ void AttendanceStore::WriteFirstCheckIns(const std::vector<FirstCheckIn*>& batch
     } catch (const SomeNotNew& refused) {
       std::erase_if(pending, [&](FirstCheckIn* c) { return refused.record_ids.count(c->record.id()) > 0; });
     } catch (const db::Unavailable&) {
-      throw;
+      throw;  // the database is away (or this commit's outcome unknown): every caller hears so
     } catch (const std::exception& e) {
       return EachAlone(e);
     }
