@@ -284,12 +284,12 @@ def database_board():
     b.add(timeseries("p95 wait for a pooled connection",
                      [target(f"histogram_quantile(0.95, sum by (job, le) (rate(iop_db_pool_wait_seconds_bucket{{{sel}}}[{RATE}])))",
                              "{{job}}")], unit="s"))
-    b.add(timeseries("Check-ins per transaction (attendance)", [
+    b.add(timeseries("Check-ins per batch (attendance)", [
         target(f"sum(rate(iop_attendance_checkin_batch_size_sum{{{sel}}}[{RATE}]))"
                f" / sum(rate(iop_attendance_checkin_batch_size_count{{{sel}}}[{RATE}]))", "mean"),
         target(f"histogram_quantile(0.95, sum by (le) (rate(iop_attendance_checkin_batch_size_bucket{{{sel}}}[{RATE}])))",
                "p95", ref="B")],
-        description="First check-ins written together in one transaction. Above 1 when check-ins arrive "
+        description="First check-ins written together by one statement. Above 1 when check-ins arrive "
                     "faster than one commit each; nothing to tune."))
     return b
 

@@ -105,7 +105,7 @@ AttendanceStore::AttendanceStore(db::Pool& pool)
     : pool_(pool),
       checkin_batch_size_(prometheus::BuildHistogram()
                               .Name("iop_attendance_checkin_batch_size")
-                              .Help("First check-ins written together in one transaction")
+                              .Help("First check-ins written together by one statement")
                               .Register(pool.registry())
                               .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64})),
       first_checkins_(kFirstCheckInRunners, kFirstCheckInBatch,

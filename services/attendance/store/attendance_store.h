@@ -118,8 +118,8 @@ class AttendanceStore {
   std::optional<FirstCheckIn> FirstCheckInOf(const auth::Caller& caller, const SessionContext& s,
                                              const std::string& client_id, std::optional<int> mood,
                                              absl::Time now, const WriteKey& key);
-  // Writes the batch in one transaction: each check-in whose record and key
-  // are both new is written (`written`), the others not at all.
+  // Writes the batch, usually by one statement: each check-in whose record
+  // and key are both new is written (`written`), the others not at all.
   void WriteFirstCheckIns(const std::vector<FirstCheckIn*>& batch);
 
  private:
@@ -145,6 +145,8 @@ class AttendanceStore {
                                                    const std::string& client_id, std::optional<int> mood,
                                                    absl::Time now, const WriteKey& key);
   void PrepareCheckInFirst();
+  // Marks the batch's check-ins written and counts them as one batch.
+  void MarkWritten(const std::vector<FirstCheckIn*>& batch);
   // Whether this process knows the database holds the session's program rules.
   bool RulesKnown(const auth::Caller& caller, const SessionContext& s);
   // Copies the session's program rules unless this process already stored

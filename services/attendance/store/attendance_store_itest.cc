@@ -267,6 +267,16 @@ class FirstCheckInBatchTest : public CheckInCallTest {
     return 0;
   }
 
+  // iop_attendance_checkin_batch_size: {batches, check-ins in them}.
+  std::pair<double, double> Batches() {
+    for (const auto& family : registry_.Collect()) {
+      if (family.name != "iop_attendance_checkin_batch_size") continue;
+      const auto& h = family.metric.at(0).histogram;
+      return {static_cast<double>(h.sample_count), h.sample_sum};
+    }
+    return {-1, -1};
+  }
+
   std::int64_t KeysNamed(const std::string& request_id) {
     return Count("SELECT count(*) FROM idempotency_keys WHERE request_id = '" + request_id + "'");
   }
@@ -308,6 +318,8 @@ TEST_F(FirstCheckInBatchTest, ACheckInWhoseRecordOrKeyExistsIsLeftOutAndTheRestW
   EXPECT_EQ(AuditEventsNaming(batch[1].record.id()) + AuditEventsNaming(batch[2].record.id()), 0);
   EXPECT_EQ(AuditEventsNaming(batch[0].record.id()) + AuditEventsNaming(batch[3].record.id()), 2);
   EXPECT_EQ(Count("SELECT count(*) FROM audit_events"), 4) << "c0, c1 and the two written";
+  // Batches count what they wrote: c1 alone, then the two.
+  EXPECT_EQ(Batches(), std::make_pair(2.0, 3.0));
 }
 
 TEST_F(FirstCheckInBatchTest, ACheckInWithoutARequestIdIsWrittenWithNoKey) {

@@ -192,14 +192,18 @@ void EachAlone(const std::exception& e) {
 
 }  // namespace
 
-void AttendanceStore::WriteFirstCheckIns(const std::vector<FirstCheckIn*>& batch) {
+void AttendanceStore::MarkWritten(const std::vector<FirstCheckIn*>& batch) {
+  for (FirstCheckIn* c : batch) c->written = true;
   checkin_batch_size_.Observe(static_cast<double>(batch.size()));
+}
+
+void AttendanceStore::WriteFirstCheckIns(const std::vector<FirstCheckIn*>& batch) {
   std::vector<FirstCheckIn*> pending = WithoutRepeats(batch);
   if (pending.empty()) return;
   // The usual batch, every check-in new: one round trip, no BEGIN or COMMIT.
   try {
     pool_.Autocommit([&](pqxx::nontransaction& tx) { WriteBatch(tx, kAlone, pending); }, "CheckIn batch");
-    for (FirstCheckIn* c : pending) c->written = true;
+    MarkWritten(pending);
     return;
   } catch (const db::CommitUnknown&) {
     // The connection died with the statement (a dead pooled connection
@@ -230,7 +234,7 @@ void AttendanceStore::WriteFirstCheckIns(const std::vector<FirstCheckIn*>& batch
             }
           },
           "CheckIn batch retry");
-      for (FirstCheckIn* c : pending) c->written = true;
+      MarkWritten(pending);
       return;
     } catch (const SomeNotNew& refused) {
       std::erase_if(pending, [&](FirstCheckIn* c) { return refused.record_ids.count(c->record.id()) > 0; });
