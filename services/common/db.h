@@ -127,14 +127,14 @@ class Pool {
   // (pqxx::transaction_rollback once retries are spent).
   template <class F>
   auto Transact(F&& fn, std::string_view op = "tx") {
-    return Run(fn, op, /*read_only=*/false);
+    return Run<pqxx::work>(fn, op, /*read_only=*/false);
   }
 
   // Same, in a REPEATABLE READ, READ ONLY transaction: one consistent
   // snapshot for all of fn's queries.
   template <class F>
   auto Read(F&& fn, std::string_view op = "read") {
-    return Run(fn, op, /*read_only=*/true);
+    return Run<pqxx::work>(fn, op, /*read_only=*/true);
   }
 
   // Runs fn(pqxx::nontransaction&), which must send exactly one statement:
@@ -143,28 +143,8 @@ class Pool {
   // again; a connection lost once it was sent leaves its outcome unknown
   // (CommitUnknown, never re-run). Otherwise as Transact.
   template <class F>
-  auto Autocommit(F&& fn, std::string_view op = "statement") -> std::invoke_result_t<F&, pqxx::nontransaction&> {
-    using Result = std::invoke_result_t<F&, pqxx::nontransaction&>;
-    static_assert(!std::is_reference_v<Result>, "return a value, not a reference into the result");
-    const Clock::time_point started = Clock::now();
-    RetryBudget budget;
-    for (;;) {
-      Lease lease = Acquire();
-      try {
-        pqxx::nontransaction tx(lease.conn());
-        if constexpr (std::is_void_v<Result>) {
-          std::invoke(fn, tx);
-          ObserveQuery(op, started);
-          return;
-        } else {
-          Result result = std::invoke(fn, tx);
-          ObserveQuery(op, started);
-          return result;
-        }
-      } catch (...) {
-        OnAttemptFailed(std::current_exception(), lease, /*commit_sent=*/true, budget, op, started);
-      }
-    }
+  auto Autocommit(F&& fn, std::string_view op = "statement") {
+    return Run<pqxx::nontransaction>(fn, op, /*read_only=*/false);
   }
 
   // SELECT 1 within about a second or two; for the health service.
@@ -181,29 +161,38 @@ class Pool {
     bool in_use = false;
   };
 
-  template <class F>
-  auto Run(F& fn, std::string_view op, bool read_only) -> std::invoke_result_t<F&, pqxx::work&> {
-    using Result = std::invoke_result_t<F&, pqxx::work&>;
+  // Tx is pqxx::work (a transaction, committed at the end) or
+  // pqxx::nontransaction (fn's one statement commits as it ends, so its
+  // outcome is unknown from the moment fn runs).
+  template <class Tx, class F>
+  auto Run(F& fn, std::string_view op, bool read_only) -> std::invoke_result_t<F&, Tx&> {
+    using Result = std::invoke_result_t<F&, Tx&>;
     static_assert(!std::is_reference_v<Result>, "return a value, not a reference into the transaction");
+    constexpr bool kAutocommit = std::is_same_v<Tx, pqxx::nontransaction>;
     const Clock::time_point started = Clock::now();
     RetryBudget budget;
     for (;;) {
       Lease lease = Acquire();
-      bool commit_sent = false;
+      bool commit_sent = kAutocommit;
       try {
-        pqxx::work tx(lease.conn());
-        if (read_only) MakeReadOnly(tx);
+        Tx tx(lease.conn());
+        if constexpr (!kAutocommit) {
+          if (read_only) MakeReadOnly(tx);
+        }
+        auto commit = [&] {
+          if constexpr (!kAutocommit) {
+            commit_sent = !read_only;
+            tx.commit();
+          }
+          ObserveQuery(op, started);
+        };
         if constexpr (std::is_void_v<Result>) {
           std::invoke(fn, tx);
-          commit_sent = !read_only;
-          tx.commit();
-          ObserveQuery(op, started);
+          commit();
           return;
         } else {
           Result result = std::invoke(fn, tx);
-          commit_sent = !read_only;
-          tx.commit();
-          ObserveQuery(op, started);
+          commit();
           return result;
         }
       } catch (...) {
