@@ -22,8 +22,8 @@ packages=(
   libgoogle-perftools-dev
   # local stack and test tooling; tzdata for absl time zones
   redis-server postgresql curl openssl tzdata
-  # benchmarks (h2load drives gRPC over HTTP/2)
-  nghttp2-client
+  # benchmarks (h2load and the check-in driver speak gRPC over HTTP/2)
+  nghttp2-client libnghttp2-dev
   # deployment checks: yamllint, promtool (and a local Prometheus for make run)
   yamllint python3-yaml prometheus
 )

@@ -2,7 +2,9 @@
 //
 // Seeds one group through scheduling (a full roster, Monday-Friday for a
 // year), then keeps --callers CheckIn calls in flight for a fixed time, as
-// that many front desks would, from gRPC's callback threads. Every call
+// that many front desks would, written as HTTP/2 frames from one thread
+// (h2_channel.h) so that the driver takes little of the CPU it shares with
+// what it measures. Every call
 // is a distinct (session, client) pair with its own request_id, so each one
 // is a real durable write: a roster check, the idempotency claim, the record,
 // its version and the audit event. Prints one line:
@@ -15,18 +17,16 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "absl/time/civil_time.h"
+#include "h2_channel.h"
 #include "iop/attendance/v1/attendance.grpc.pb.h"
 #include "iop/scheduling/v1/scheduling.grpc.pb.h"
 
@@ -34,6 +34,7 @@ namespace {
 
 namespace sched = iop::scheduling::v1;
 namespace att = iop::attendance::v1;
+namespace bench = iop::bench;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
@@ -170,18 +171,10 @@ double CpuMicros() {
   return micros(u.ru_utime) + micros(u.ru_stime);
 }
 
-// One of the calls kept in flight: when its CheckIn completes it records
-// the latency and starts the next, from gRPC's callback thread, until the
-// time is up or the pairs run out. A lane's context, request and response
-// belong to its one outstanding call.
+// One of the calls kept in flight: when its CheckIn ends it records the
+// latency and starts the next, until the time is up or the pairs run out.
 struct Lane {
-  att::AttendanceService::Stub* stub = nullptr;
-  std::unique_ptr<Context> ctx;
-  // The finished call's context, freed only once the next call has ended:
-  // never inside the completion callback of the call it belongs to.
-  std::unique_ptr<Context> finished_ctx;
-  att::CheckInRequest req;
-  att::AttendanceRecord resp;
+  bench::H2Channel* channel = nullptr;
   Clock::time_point sent;
   std::vector<double> latencies_us;
 };
@@ -193,73 +186,68 @@ class Load {
 
   // Keeps a call in flight on every lane until the deadline; true
   // when every call ended OK with a PRESENT record.
-  bool Run(std::vector<Lane>& lanes, Clock::time_point deadline) {
+  bool Run(std::vector<Lane>& lanes, const std::vector<bench::H2Channel*>& channels,
+           Clock::time_point deadline) {
     deadline_ = deadline;
     running_ = lanes.size();
     for (Lane& lane : lanes) Next(lane);
-    std::unique_lock lock(mu_);
-    done_.wait(lock, [&] { return running_ == 0; });
-    return !failed_;
+    bench::Serve(channels, [&] { return running_ == 0; });
+    return first_error_.empty();
   }
   const std::string& first_error() const { return first_error_; }
 
  private:
   void Next(Lane& lane) {
-    const size_t i = next_.fetch_add(1);
-    if (failed_ || i >= pairs_ || Clock::now() >= deadline_) {
-      std::lock_guard lock(mu_);
-      if (--running_ == 0) done_.notify_all();
+    const size_t i = next_++;
+    if (!first_error_.empty() || i >= pairs_ || Clock::now() >= deadline_) {
+      --running_;
       return;
     }
     // Clients of one session in turn, as a front desk checks them in.
-    lane.req.set_session_id(seeded_.session_ids[i / seeded_.client_ids.size()]);
-    lane.req.set_client_id(seeded_.client_ids[i % seeded_.client_ids.size()]);
-    lane.req.set_request_id("bench-checkin-" + std::to_string(i));
-    lane.resp.Clear();
-    lane.finished_ctx = std::move(lane.ctx);
-    lane.ctx = std::make_unique<Context>(o_.token);
+    att::CheckInRequest req;
+    req.set_session_id(seeded_.session_ids[i / seeded_.client_ids.size()]);
+    req.set_client_id(seeded_.client_ids[i % seeded_.client_ids.size()]);
+    req.set_request_id("bench-checkin-" + std::to_string(i));
     lane.sent = Clock::now();
-    lane.stub->async()->CheckIn(lane.ctx->get(), &lane.req, &lane.resp, [this, &lane](grpc::Status s) {
+    lane.channel->Call(kCheckIn, req.SerializeAsString(), [this, &lane](const bench::UnaryResult& r) {
       lane.latencies_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - lane.sent).count());
-      if (!s.ok() || lane.resp.status() != att::ATTENDANCE_STATUS_PRESENT) {
-        std::lock_guard lock(mu_);
-        if (first_error_.empty()) first_error_ = s.ok() ? "record not PRESENT" : s.error_message();
-        failed_ = true;
+      att::AttendanceRecord record;
+      const bool ok = r.grpc_status == 0 && record.ParseFromString(r.message) &&
+                      record.status() == att::ATTENDANCE_STATUS_PRESENT;
+      if (!ok && first_error_.empty()) {
+        first_error_ = r.grpc_status != 0 ? "grpc-status " + std::to_string(r.grpc_status) + " " + r.grpc_message
+                                          : "record not PRESENT";
       }
       Next(lane);
     });
   }
 
+  static constexpr const char* kCheckIn = "/iop.attendance.v1.AttendanceService/CheckIn";
   const Options& o_;
   const Seeded& seeded_;
   const size_t pairs_;
   Clock::time_point deadline_;
-  std::atomic<size_t> next_{0};
-  std::atomic<bool> failed_{false};
-  std::mutex mu_;
-  std::condition_variable done_;
-  size_t running_ = 0;  // lanes still calling; guarded by mu_
+  size_t next_ = 0;
+  size_t running_ = 0;  // lanes still calling
   std::string first_error_;
 };
 
 int Run(const Options& o) {
   const Seeded seeded = Seed(o);
-  std::vector<std::unique_ptr<att::AttendanceService::Stub>> stubs;
+  // Four calls in flight per connection, as a few front desks share one.
+  std::vector<std::unique_ptr<bench::H2Channel>> owned;
+  std::vector<bench::H2Channel*> channels;
   for (int i = 0; i < std::max(1, o.callers / 4); ++i) {
-    grpc::ChannelArguments args;
-    args.SetInt("iop.bench.channel", i);  // distinct args: a connection of its own
-    stubs.push_back(att::AttendanceService::NewStub(
-        grpc::CreateCustomChannel(o.attendance, grpc::InsecureChannelCredentials(), args)));
+    owned.push_back(std::make_unique<bench::H2Channel>(o.attendance, "Bearer " + o.token));
+    channels.push_back(owned.back().get());
   }
-  // A caller is a call kept in flight, not a thread of this process, so the
-  // driver's own CPU per call stays small next to what it measures.
   std::vector<Lane> lanes(static_cast<size_t>(std::max(1, o.callers)));
-  for (size_t w = 0; w < lanes.size(); ++w) lanes[w].stub = stubs[w % stubs.size()].get();
+  for (size_t w = 0; w < lanes.size(); ++w) lanes[w].channel = channels[w % channels.size()];
 
   Load load(o, seeded);
   const auto started = Clock::now();
   const double cpu_started = CpuMicros();
-  const bool ok = load.Run(lanes, started + std::chrono::seconds(o.seconds));
+  const bool ok = load.Run(lanes, channels, started + std::chrono::seconds(o.seconds));
   const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
   const double cpu_used = CpuMicros() - cpu_started;
   if (!ok) {
