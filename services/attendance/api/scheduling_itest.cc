@@ -195,6 +195,33 @@ TEST_F(WithRealSchedulingTest, AClientEnrolledAfterTheRosterWasReadIsOnItAtOnce)
   EXPECT_EQ(RecordRows(attendance_->database_url(), org_), 3);
 }
 
+TEST_F(WithRealSchedulingTest, CheckInsAfterTheFirstFindTheSessionInThisProcess) {
+  Build();
+  if (unimplemented_) GTEST_SKIP() << "scheduling does not serve groups and sessions yet";
+  ASSERT_FALSE(HasFailure());
+  AttendanceApp& app = attendance_->app();
+  ASSERT_TRUE(iop::testing::Eventually([&] { return MetricValue(app, "iop_cache_near_up") == 1; }));
+  auto count = [&](const char* name) { return MetricValue(app, name, "cache", "sched_write"); };
+  v1::AttendanceRecord r;
+  ASSERT_TRUE(CheckIn(*stub_, admin_, now_session_, clients_[0], "", &r).ok());
+  const double misses = count("iop_cache_misses_total");
+  const double redis_hits = count("iop_cache_hits_total");
+  EXPECT_EQ(misses, 1);  // the first check-in read the session from scheduling
+  EXPECT_EQ(count("iop_cache_near_hits_total"), 0);
+
+  // Maria's check-in needs neither scheduling nor Redis for the session.
+  ASSERT_TRUE(CheckIn(*stub_, admin_, now_session_, clients_[1], "", &r).ok());
+  EXPECT_EQ(r.program_id(), program_);
+  EXPECT_EQ(count("iop_cache_near_hits_total"), 1);
+  EXPECT_EQ(count("iop_cache_misses_total"), misses);
+  EXPECT_EQ(count("iop_cache_hits_total"), redis_hits);
+  // Sam is not on the copy's roster: that is read fresh (and still lacks him).
+  EXPECT_EQ(CheckIn(*stub_, admin_, now_session_, clients_[2], "", &r).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(count("iop_cache_misses_total"), misses + 1);
+  EXPECT_EQ(RecordRows(attendance_->database_url(), org_), 2);
+}
+
 TEST_F(WithRealSchedulingTest, CancelledSessionsAndSchedulingOutage) {
   Build();
   if (unimplemented_) GTEST_SKIP() << "scheduling does not serve groups and sessions yet";

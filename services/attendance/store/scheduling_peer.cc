@@ -95,7 +95,13 @@ std::shared_ptr<const SchedulingPeer::WriteContext> SchedulingPeer::ForWrite(
     AppendPart(out, Program(call, program_id));
     return out;
   };
-  auto bytes = cache_.GetOrLoad(key, kRosterTtl, load, "sched_write");
+  // Check-ins to one session come in bursts: after the first, this
+  // process's own copy answers without a Redis round trip. It may outlive
+  // the Redis entry by the near copy's ttl (2 s), and a roster missing a
+  // client is read fresh anyway (RequireOnRoster).
+  std::optional<std::string> bytes;
+  if (!fresh) bytes = cache_.Peek(key, "sched_write");
+  if (!bytes) bytes = cache_.GetOrLoad(key, kRosterTtl, load, "sched_write", cache::KeepNear::kYes);
   auto c = bytes ? Decode(call.caller().org + '\n' + session_id, *bytes) : nullptr;
   // One entry serves every caller of the org: site limits apply again.
   const auto& caller = call.caller();
