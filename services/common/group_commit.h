@@ -86,13 +86,15 @@ class GroupCommit {
     }
     lock.lock();
     --running_;
+    // What queued meanwhile is led by its oldest caller (this one may be
+    // done), woken first: the database waits for it, while the finished
+    // batch's callers only have their answers to send.
+    if (!queue_.empty()) queue_.front()->wake.notify_one();
     for (Waiting* w : batch) {
       w->error = error;
       w->done = true;
       w->wake.notify_one();
     }
-    // What queued meanwhile is led by its oldest caller (this one may be done).
-    if (!queue_.empty()) queue_.front()->wake.notify_one();
   }
 
   const int runners_;

@@ -94,10 +94,13 @@ domain::SessionFact FactOf(const Stored& stored) {
   return f;
 }
 
-// First check-ins (checkin_first.cc) written at once, each batch on a
-// connection of its own: two keep the database busy while a batch commits,
-// and leave the pool's other connections to every other call.
-constexpr int kFirstCheckInRunners = 2;
+// First check-ins (checkin_first.cc) are written one batch at a time: what
+// arrives while a batch is written waits and goes in the next, and a
+// database writes a batch of n for far less than n batches of one. Two
+// batches in flight halved the batches and cost the database more per
+// check-in than the overlap saved (docs/benchmarks.md). One connection
+// leaves the pool's others to every other call.
+constexpr int kFirstCheckInRunners = 1;
 // A front desk's burst fits many times over; the cap bounds one statement.
 constexpr std::size_t kFirstCheckInBatch = 64;
 
