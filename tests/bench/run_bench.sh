@@ -4,7 +4,8 @@
 #
 # It starts its own PostgreSQL, Redis and services on free ports, seeds data,
 # drives load with h2load (real HTTP/2 gRPC frames encoded by iopctl from the
-# project's protos) or, where every call must differ, with iop-checkin-load,
+# project's protos) or, where every call must differ, with iop-checkin-load (the
+# same frames through libnghttp2, a distinct request per call),
 # and checks the answers carry grpc-status 0. Everything it started is
 # stopped on exit, also on failure.
 set -euo pipefail
