@@ -25,7 +25,7 @@ class AttendanceApp {
       : runtime_(config, migrations::attendance_migrations(), "iop.attendance.v1.AttendanceService"),
         scheduling_channel_("scheduling", config.scheduling_addr, config.tls),
         scheduling_(scheduling_channel_, runtime_.cache()),
-        store_(runtime_.db()),
+        store_(runtime_.db(), [this](std::function<void()> task) { runtime_.workers().Post(std::move(task)); }),
         metrics_(runtime_.metrics().registry()),
         relay_(hub_, store_),
         changes_(db::ConnectionString(config.database_url, "iop-attendance-changes",

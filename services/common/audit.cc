@@ -62,11 +62,21 @@ void InsertEvent(pqxx::transaction_base& tx, const AuditEvent& event) {
 }
 
 CallAudit::CallAudit(AuditEvent base, const std::vector<std::string>& touched, const std::string& detail)
-    : base_(std::move(base)), touched_(touched), detail_(detail), previous_(current_call) {
+    : base_(std::move(base)), touched_(touched), detail_(detail), previous_(current_call), installed_(true) {
   current_call = this;
 }
 
-CallAudit::~CallAudit() { current_call = previous_; }
+CallAudit::CallAudit(AuditEvent base, const std::vector<std::string>& touched, const std::string& detail,
+                     Detached)
+    : base_(std::move(base)), touched_(touched), detail_(detail) {}
+
+CallAudit::~CallAudit() {
+  if (installed_) current_call = previous_;
+}
+
+CallAudit::Scope::Scope(CallAudit* audit) : previous_(current_call) { current_call = audit; }
+
+CallAudit::Scope::~Scope() { current_call = previous_; }
 
 CallAudit* CallAudit::Current() { return current_call; }
 

@@ -90,17 +90,34 @@ std::string InsertEventsSql(const std::string& rows);
 // The audit event of the call this thread is serving, for a write to carry
 // into its own transaction: the event then commits if and only if the write
 // does, and the call costs one commit instead of two. The call's runner
-// installs it for the length of the handler; idempotency::WriteOnce writes it
-// (outcome OK); the runner writes the event itself, with the real outcome,
-// only when no committed transaction carried it. A handler that fails after
-// its write committed is therefore recorded as OK, which is what happened to
-// the data.
+// installs it while the handler runs (a Scope around each part of a
+// deferred call); idempotency::WriteOnce writes it (outcome OK); the runner
+// writes the event itself, with the real outcome, only when no committed
+// transaction carried it. A handler that fails after its write committed is
+// therefore recorded as OK, which is what happened to the data.
 class CallAudit {
  public:
   // `touched` and `detail` are read when the event is written, so ids the
   // handler adds before its write are included.
   CallAudit(AuditEvent base, const std::vector<std::string>& touched, const std::string& detail);
+  // For a call whose parts may run on different threads (server::Later):
+  // current only inside a Scope, on whichever thread runs a part.
+  struct Detached {};
+  CallAudit(AuditEvent base, const std::vector<std::string>& touched, const std::string& detail, Detached);
   ~CallAudit();
+
+  // Makes `audit` (or none) this thread's current call until it ends; the
+  // call current before is current again then.
+  class Scope {
+   public:
+    explicit Scope(CallAudit* audit);
+    ~Scope();
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    CallAudit* previous_;
+  };
   CallAudit(const CallAudit&) = delete;
   CallAudit& operator=(const CallAudit&) = delete;
 
@@ -125,7 +142,8 @@ class CallAudit {
   AuditEvent base_;
   const std::vector<std::string>& touched_;
   const std::string& detail_;
-  CallAudit* previous_;
+  CallAudit* previous_ = nullptr;
+  bool installed_ = false;
   bool written_ = false;
   bool committed_ = false;
 };

@@ -1,6 +1,8 @@
 #include "common/call.h"
 
+#include <mutex>
 #include <optional>
+#include <stdexcept>
 
 #include "common/audit.h"
 #include "common/db.h"
@@ -20,62 +22,148 @@ std::string_view Metadata(grpc::CallbackServerContext* context, std::string_view
 
 }  // namespace
 
+// One unary call from admission to its answer. Shared by the thread
+// running a part of it and any Later that will run the next part.
+struct Ongoing {
+  Ongoing(CallRunner* runner, grpc::CallbackServerContext* context, const google::protobuf::Message* request,
+          CallSpec spec, grpc::ServerUnaryReactor* reactor, std::shared_ptr<Drain::Ticket> ticket)
+      : runner(runner), context(context), request(request), spec(spec), reactor(reactor), ticket(std::move(ticket)) {}
+
+  CallRunner* runner;
+  grpc::CallbackServerContext* context;
+  const google::protobuf::Message* request;
+  CallSpec spec;
+  grpc::ServerUnaryReactor* reactor;  // null: CallRunner::Run, which returns the status
+  std::shared_ptr<Drain::Ticket> ticket;
+  auth::Caller caller;
+  std::optional<Call> call;
+  // The call's audit event; a write of this call carries it into its own
+  // transaction (see audit::CallAudit), current while a part runs.
+  std::optional<audit::CallAudit> audit;
+  grpc::Status status;
+
+  std::mutex mu;
+  int deferrals = 0;   // Defer() calls so far
+  bool ended = false;  // answered
+  std::weak_ptr<Ongoing> self;
+};
+
+Later Call::Defer() {
+  if (ongoing_ == nullptr || ongoing_->reactor == nullptr) {
+    throw std::logic_error("this call is answered when its handler returns and cannot be deferred");
+  }
+  std::lock_guard lock(ongoing_->mu);
+  ++ongoing_->deferrals;
+  return Later(ongoing_->self.lock());
+}
+
+void Later::Finish(std::function<void(Call&)> rest) {
+  std::shared_ptr<Ongoing> o = std::move(ongoing_);
+  {
+    std::lock_guard lock(o->mu);
+    if (o->ended) return;  // the deferring handler failed after deferring: answered then
+  }
+  // The part may run while the deferring handler is still returning on its
+  // thread: a handler touches nothing of its call once it has handed the
+  // Later on.
+  o->runner->RunPartAndEnd(o, std::move(rest));
+}
+
+void Later::FinishOnPool(std::function<void(Call&)> rest) {
+  std::shared_ptr<Ongoing> o = std::move(ongoing_);
+  o->runner->pool_.Post([o, rest = std::move(rest)]() mutable { Later(o).Finish(std::move(rest)); });
+}
+
 grpc::Status CallRunner::Run(grpc::CallbackServerContext* context, const google::protobuf::Message& request,
                              const CallSpec& spec,
                              const std::function<void(Call&)>& work) {
-  if (context->IsCancelled()) return {grpc::StatusCode::CANCELLED, "call cancelled"};
-  auth::Caller caller;
+  auto o = std::make_shared<Ongoing>(this, context, &request, spec, nullptr, nullptr);
+  o->self = o;
+  Start(o, work);
+  return o->status;
+}
+
+void CallRunner::Start(const std::shared_ptr<Ongoing>& o, const std::function<void(Call&)>& work) {
+  if (o->context->IsCancelled()) return End(*o, {grpc::StatusCode::CANCELLED, "call cancelled"});
   try {
-    caller = authenticator_.Verify(Metadata(context, "authorization"));
+    o->caller = authenticator_.Verify(Metadata(o->context, "authorization"));
   } catch (const auth::AuthError& e) {
     // No verified identity: nothing to attribute an audit record to.
-    return errors::Unauthenticated(e.message);
+    return End(*o, errors::Unauthenticated(e.message));
   }
-  Call call(caller, context, std::string(Metadata(context, "authorization")));
-  // The call's audit event; a write of this call carries it into its own
-  // transaction (see audit::CallAudit). Uninstalled when this block ends.
-  std::optional<audit::CallAudit> audit_event;
-  if (spec.client_data && audit_ != nullptr) {
-    audit_event.emplace(audit::AuditEvent{.org = caller.org, .subject = caller.subject,
-                                          .roles = caller.RoleNames(),
-                                          .method = "/" + service_ + "/" + spec.method},
-                        call.resource_ids(), call.audit_detail());
+  Call& call = o->call.emplace(o->caller, o->context, std::string(Metadata(o->context, "authorization")), o.get());
+  if (o->spec.client_data && audit_ != nullptr) {
+    o->audit.emplace(audit::AuditEvent{.org = o->caller.org, .subject = o->caller.subject,
+                                       .roles = o->caller.RoleNames(),
+                                       .method = "/" + service_ + "/" + o->spec.method},
+                     call.resource_ids(), call.audit_detail(), audit::CallAudit::Detached{});
   }
-  grpc::Status status;
-  try {
-    if (!caller.Has(spec.permission)) {
+  RunPartAndEnd(o, [&](Call& c) {
+    if (!o->caller.Has(o->spec.permission)) {
       throw auth::AuthError{auth::AuthError::kPermissionDenied,
-                            std::string("roles of this token do not allow ") + spec.method};
+                            std::string("roles of this token do not allow ") + o->spec.method};
     }
-    errors::RejectNul(request);
-    work(call);
+    errors::RejectNul(*o->request);
+    work(c);
+  });
+}
+
+void CallRunner::RunPartAndEnd(const std::shared_ptr<Ongoing>& o, std::function<void(Call&)> part) {
+  int deferrals = 0;
+  {
+    std::lock_guard lock(o->mu);
+    deferrals = o->deferrals;
+  }
+  const grpc::Status status = RunPart(*o, part);
+  {
+    std::lock_guard lock(o->mu);
+    // Deferred and returned: its Later ends the call (maybe already has).
+    // A part that failed ends the call, deferred or not, unless its Later
+    // was first.
+    if ((o->deferrals != deferrals && status.ok()) || o->ended) return;
+    o->ended = true;
+  }
+  End(*o, status);
+}
+
+grpc::Status CallRunner::RunPart(Ongoing& o, const std::function<void(Call&)>& part) {
+  audit::CallAudit::Scope current(o.audit ? &*o.audit : nullptr);
+  const char* method = o.spec.method;
+  try {
+    part(*o.call);
+    return grpc::Status::OK;
   } catch (const errors::RpcError& e) {
-    status = e.status();
+    return e.status();
   } catch (const auth::AuthError& e) {
-    status = e.code == auth::AuthError::kUnauthenticated ? errors::Unauthenticated(e.message)
-                                                         : errors::PermissionDenied(e.message);
+    return e.code == auth::AuthError::kUnauthenticated ? errors::Unauthenticated(e.message)
+                                                       : errors::PermissionDenied(e.message);
   } catch (const pqxx::transaction_rollback& e) {
     // Still conflicting after the pool's retries: the client may retry.
-    status = errors::Aborted("the write conflicted with concurrent writes; retry with the same request_id");
+    return errors::Aborted("the write conflicted with concurrent writes; retry with the same request_id");
   } catch (const pqxx::sql_error& e) {
     if (e.sqlstate() == "57014") {  // query_canceled: statement_timeout
-      log::Warn("statement timeout", {{"method", spec.method}, {"error", db::ErrorSummary(e)}});
-      status = errors::Unavailable("the database took too long; retry with the same request_id");
-    } else {
-      log::Error("database error", {{"method", spec.method}, {"error", db::ErrorSummary(e)}});
-      status = errors::Internal("internal error");
+      log::Warn("statement timeout", {{"method", method}, {"error", db::ErrorSummary(e)}});
+      return errors::Unavailable("the database took too long; retry with the same request_id");
     }
+    log::Error("database error", {{"method", method}, {"error", db::ErrorSummary(e)}});
+    return errors::Internal("internal error");
   } catch (const db::Unavailable& e) {
-    log::Warn("database unavailable", {{"method", spec.method}, {"error", db::ErrorSummary(e)}});
-    status = errors::Unavailable("the database is unavailable; retry with the same request_id");
+    log::Warn("database unavailable", {{"method", method}, {"error", db::ErrorSummary(e)}});
+    return errors::Unavailable("the database is unavailable; retry with the same request_id");
   } catch (const std::exception& e) {
-    log::Error("internal error", {{"method", spec.method}, {"error", db::ErrorSummary(e)}});
-    status = errors::Internal("internal error");
+    log::Error("internal error", {{"method", method}, {"error", db::ErrorSummary(e)}});
+    return errors::Internal("internal error");
   }
-  if (audit_event && !audit_event->committed()) {
-    audit_->Record(audit_event->Event(errors::CodeName(status.error_code())));
+}
+
+void CallRunner::End(Ongoing& o, const grpc::Status& status) {
+  if (o.audit && !o.audit->committed()) {
+    audit_->Record(o.audit->Event(errors::CodeName(status.error_code())));
   }
-  return status;
+  o.status = status;
+  if (o.reactor == nullptr) return;
+  o.reactor->Finish(status);
+  o.ticket.reset();  // the call is answered: no longer in flight for the drain
 }
 
 bool CallRunner::Admit(grpc::ServerUnaryReactor* reactor, std::shared_ptr<Drain::Ticket>* ticket) {
@@ -95,10 +183,9 @@ grpc::ServerUnaryReactor* CallRunner::Unary(grpc::CallbackServerContext* context
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::shared_ptr<Drain::Ticket> ticket;
   if (!Admit(reactor, &ticket)) return reactor;
-  pool_.Post([this, context, &request, spec, reactor, work = std::move(work), ticket]() mutable {
-    reactor->Finish(Run(context, request, spec, work));
-    ticket.reset();  // the call is answered: no longer in flight for the drain
-  });
+  auto o = std::make_shared<Ongoing>(this, context, &request, spec, reactor, std::move(ticket));
+  o->self = o;
+  pool_.Post([this, o, work = std::move(work)] { Start(o, work); });
   return reactor;
 }
 

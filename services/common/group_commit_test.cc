@@ -198,6 +198,83 @@ TEST(GroupCommitTest, ManyCallersAtOnceEachItemRunsExactlyOnce) {
   EXPECT_EQ(commit.Queued(), 0u);
 }
 
+// The asynchronous form: a caller arriving while the runner is busy only
+// queues its item and returns; the runner tells it, from its own thread.
+TEST(GroupCommitTest, ACallerWhileABatchRunsReturnsAtOnceAndTheRunnerTellsItLater) {
+  Recorder recorder;
+  GroupCommit<Item> commit(1, 8, std::ref(recorder));
+  std::vector<Item> items(3);
+  for (int i = 0; i < 3; ++i) items[i].value = i;
+  std::mutex mu;
+  std::vector<std::pair<int, std::thread::id>> told;  // item value, telling thread
+  auto tell = [&](int value) {
+    return [&, value](std::exception_ptr error) {
+      EXPECT_FALSE(error);
+      std::lock_guard lock(mu);
+      told.emplace_back(value, std::this_thread::get_id());
+    };
+  };
+  std::thread::id runner_id;
+  std::thread runner([&] {
+    runner_id = std::this_thread::get_id();
+    commit.Submit(items[0], tell(0));
+  });
+  ASSERT_TRUE(Eventually([&] { return recorder.gate.arrived() == 1; }));
+  commit.Submit(items[1], tell(1));  // returns: the runner is busy
+  commit.Submit(items[2], tell(2));
+  EXPECT_EQ(commit.Queued(), 2u);
+  {
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(told.empty()) << "nothing is told before its batch ran";
+  }
+  recorder.gate.Open();
+  runner.join();  // returns once nothing waits: it ran the second batch too
+  EXPECT_EQ(recorder.batches, (std::vector<std::vector<int>>{{0}, {1, 2}}));
+  ASSERT_EQ(told.size(), 3u);
+  for (const auto& [value, by] : told) EXPECT_EQ(by, runner_id) << "item " << value;
+  for (const Item& i : items) EXPECT_EQ(i.runs, 1);
+}
+
+TEST(GroupCommitTest, TheAsynchronousFormHandsTheBatchsErrorToEachItem) {
+  Recorder recorder;
+  recorder.first = false;  // no gate
+  GroupCommit<Item> commit(1, 8, std::ref(recorder));
+  Item unlucky;
+  unlucky.value = 13;
+  std::exception_ptr error;
+  int calls = 0;
+  commit.Submit(unlucky, [&](std::exception_ptr e) {
+    error = e;
+    ++calls;
+  });
+  EXPECT_EQ(calls, 1);
+  ASSERT_TRUE(error);
+  EXPECT_THROW(std::rethrow_exception(error), std::runtime_error);
+}
+
+TEST(GroupCommitTest, WithAnExecutorABatchIsToldThereInOneTask) {
+  std::vector<std::function<void()>> tasks;
+  std::vector<size_t> sizes;
+  GroupCommit<Item> commit(
+      1, 8, [&](const std::vector<Item*>& items) { sizes.push_back(items.size()); },
+      [&](std::function<void()> task) { tasks.push_back(std::move(task)); });
+  Item a, b;
+  int told = 0;
+  commit.Submit(a, [&](std::exception_ptr e) {
+    EXPECT_FALSE(e);
+    ++told;
+  });
+  EXPECT_EQ(sizes, std::vector<size_t>{1});
+  EXPECT_EQ(told, 0) << "the runner does not tell; the executor's task does";
+  ASSERT_EQ(tasks.size(), 1u);
+  tasks[0]();
+  EXPECT_EQ(told, 1);
+  commit.Submit(b, [&](std::exception_ptr) { ++told; });
+  ASSERT_EQ(tasks.size(), 2u);
+  tasks[1]();
+  EXPECT_EQ(told, 2);
+}
+
 TEST(GroupCommitTest, RefusesNoRunnerOrAnEmptyBatch) {
   auto nothing = [](const std::vector<Item*>&) {};
   EXPECT_THROW(GroupCommit<Item>(0, 8, nothing), std::invalid_argument);

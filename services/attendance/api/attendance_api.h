@@ -67,6 +67,14 @@ class AttendanceApi final : public v1::AttendanceService::CallbackService {
   // client is on the roster; re-reads a cached roster once before failing.
   void RequireOnRoster(server::Call& call, Loaded& loaded, const std::vector<std::string>& client_ids);
   void Publish(const server::Call& call, v1::EventKind kind, const v1::AttendanceRecord& record);
+  // CheckIn's general path (every check-in but a client's first) and its
+  // answer: the response, the ids for the audit record, metrics and the
+  // event when the record changed.
+  store::Written<v1::AttendanceRecord> CheckInGeneral(server::Call& call, const v1::CheckInRequest& req,
+                                                      const store::SessionContext& context,
+                                                      std::optional<int> mood, absl::Time now);
+  void CheckedIn(server::Call& call, v1::AttendanceRecord* resp,
+                 const store::Written<v1::AttendanceRecord>& written);
 
   server::CallRunner& runner_;
   server::WorkerPool& workers_;

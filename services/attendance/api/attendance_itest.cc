@@ -2,6 +2,8 @@
 // Redis, an in-memory scheduling service (testing/fake_scheduling.h).
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <set>
 #include <thread>
 
@@ -118,6 +120,64 @@ TEST_F(AttendanceTest, ConcurrentCheckInsOfAWholeGroupLoseAndDoubleNothing) {
     seen.insert(e.client_id());
   }
   EXPECT_EQ(seen.size(), static_cast<size_t>(kClients));
+}
+
+// Batches written so far, and those of them with at most `most` check-ins.
+std::pair<double, double> Batches(AttendanceApp& app, double most) {
+  for (const auto& family : app.runtime().metrics().registry().Collect()) {
+    if (family.name != "iop_attendance_checkin_batch_size" || family.metric.empty()) continue;
+    const auto& h = family.metric[0].histogram;
+    for (const auto& b : h.bucket) {
+      if (b.upper_bound == most) return {static_cast<double>(h.sample_count), static_cast<double>(b.cumulative_count)};
+    }
+  }
+  return {0, 0};
+}
+
+TEST_F(AttendanceTest, CheckInsWaitingForTheirBatchHoldNoWorker) {
+  // More first check-ins than the service has workers (its pool of 4
+  // connections plus 4) wait while one batch is held up in the database.
+  constexpr int kClients = 24;
+  constexpr double kWorkers = 8;
+  World w(*fake_, "held", kClients);
+  std::string session = Ongoing(w, "s-held");
+  v1::AttendanceRecord r;
+  // An uncommitted key of client 0's request holds its batch at the key's insert.
+  pqxx::connection blocker(svc_->database_url());
+  pqxx::work hold(blocker);
+  hold.exec_params0("INSERT INTO idempotency_keys (org_id, method, request_id, fingerprint) VALUES ($1, 'CheckIn', 'held-0', '')",
+                    w.org);
+  pqxx::connection observer(svc_->database_url());
+  auto waiting_on_locks = [&] {
+    pqxx::nontransaction q(observer);
+    return q.exec1("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")[0]
+        .as<int>();
+  };
+  const auto [batches_before, small_before] = Batches(svc_->app(), kWorkers);
+  std::atomic<int> ok{0}, sent{0};
+  std::vector<std::thread> threads;
+  auto check_in = [&](int i) {
+    auto stub = svc_->Stub();
+    v1::AttendanceRecord mine;
+    ++sent;
+    grpc::Status s = CheckIn(*stub, w.As("front_desk"), session, w.clients[i], "held-" + std::to_string(i), &mine);
+    if (s.ok() && mine.status() == v1::ATTENDANCE_STATUS_PRESENT && mine.version() == 1) ++ok;
+  };
+  threads.emplace_back(check_in, 0);
+  ASSERT_TRUE(iop::testing::Eventually([&] { return waiting_on_locks() == 1; }));
+  for (int i = 1; i < kClients; ++i) threads.emplace_back(check_in, i);
+  // Every worker is free again once the calls are queued for the next batch.
+  EXPECT_TRUE(iop::testing::Eventually(
+      [&] { return sent == kClients && svc_->app().runtime().workers().queued() == 0; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  hold.abort();  // client 0's key was never written: its batch goes on
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kClients);
+  EXPECT_EQ(RecordRows(svc_->database_url(), w.org), kClients);
+  const auto [batches_after, small_after] = Batches(svc_->app(), kWorkers);
+  EXPECT_LT(batches_after - batches_before, kClients / 2) << "the waiting check-ins went together";
+  EXPECT_LT(small_after - small_before, batches_after - batches_before)
+      << "a batch held more check-ins than there are workers";
 }
 
 TEST_F(AttendanceTest, RosterAndSessionRulesAreEnforced) {

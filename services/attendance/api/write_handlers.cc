@@ -113,17 +113,49 @@ ServerUnaryReactor* AttendanceApi::CheckIn(CallbackServerContext* ctx, const v1:
     RequireOnRoster(call, loaded, {req->client_id()});
     std::optional<int> mood;
     if (req->has_mood_rating()) mood = req->mood_rating();
-    auto written = store_.CheckIn(call.caller(), loaded.context, req->client_id(), mood, absl::Now(),
-                                  {"CheckIn", *req, req->request_id()});
-    *resp = written.response;
-    call.Touch(resp->id());
-    if (written.changed[0]) {
-      metrics_.checkins.Increment();
-      metrics_.records.Add({{"status", domain::StatusName(static_cast<domain::Status>(resp->status()))}})
-          .Increment();
-      Publish(call, v1::EVENT_KIND_CHECKED_IN, *resp);
-    }
+    const absl::Time now = absl::Now();
+    auto first = store_.FirstCheckInOf(call.caller(), loaded.context, req->client_id(), mood, now,
+                                       {"CheckIn", *req, req->request_id()});
+    if (!first) return CheckedIn(call, resp, CheckInGeneral(call, *req, loaded.context, mood, now));
+    // A client's first check-in waits for its batch without holding this
+    // thread: the thread that writes the batch answers the call, or hands
+    // it back to the pool for the general path when the batch did not
+    // write it.
+    server::Later later = call.Defer();
+    store_.SubmitFirstCheckIn(
+        std::move(*first), [=, this, context = loaded.context](std::optional<v1::AttendanceRecord> record,
+                                                               std::exception_ptr error) mutable {
+          if (error) return later.Finish([error](Call&) { std::rethrow_exception(error); });
+          if (record) {
+            return later.Finish([=, this, record = std::move(*record)](Call& call) {
+              idempotency::AnswerCommitted();
+              CheckedIn(call, resp, {record, /*fresh=*/true, {true}});
+            });
+          }
+          later.FinishOnPool([=, this](Call& call) {
+            CheckedIn(call, resp, CheckInGeneral(call, *req, context, mood, now));
+          });
+        });
   });
+}
+
+store::Written<v1::AttendanceRecord> AttendanceApi::CheckInGeneral(Call& call, const v1::CheckInRequest& req,
+                                                                   const store::SessionContext& context,
+                                                                   std::optional<int> mood, absl::Time now) {
+  return store_.CheckInGeneral(call.caller(), context, req.client_id(), mood, now,
+                               {"CheckIn", req, req.request_id()});
+}
+
+void AttendanceApi::CheckedIn(Call& call, v1::AttendanceRecord* resp,
+                              const store::Written<v1::AttendanceRecord>& written) {
+  *resp = written.response;
+  call.Touch(resp->id());
+  if (written.changed[0]) {
+    metrics_.checkins.Increment();
+    metrics_.records.Add({{"status", domain::StatusName(static_cast<domain::Status>(resp->status()))}})
+        .Increment();
+    Publish(call, v1::EVENT_KIND_CHECKED_IN, *resp);
+  }
 }
 
 ServerUnaryReactor* AttendanceApi::CheckOut(CallbackServerContext* ctx, const v1::CheckOutRequest* req,

@@ -104,7 +104,7 @@ constexpr int kFirstCheckInRunners = 1;
 // A front desk's burst fits many times over; the cap bounds one statement.
 constexpr std::size_t kFirstCheckInBatch = 64;
 
-AttendanceStore::AttendanceStore(db::Pool& pool)
+AttendanceStore::AttendanceStore(db::Pool& pool, GroupCommit<FirstCheckIn>::Executor answer_on)
     : pool_(pool),
       checkin_batch_size_(prometheus::BuildHistogram()
                               .Name("iop_attendance_checkin_batch_size")
@@ -112,7 +112,8 @@ AttendanceStore::AttendanceStore(db::Pool& pool)
                               .Register(pool.registry())
                               .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64})),
       first_checkins_(kFirstCheckInRunners, kFirstCheckInBatch,
-                      [this](const std::vector<FirstCheckIn*>& batch) { WriteFirstCheckIns(batch); }) {
+                      [this](const std::vector<FirstCheckIn*>& batch) { WriteFirstCheckIns(batch); },
+                      std::move(answer_on)) {
   Prepare();
 }
 
@@ -271,13 +272,22 @@ Written<v1::AttendanceRecord> AttendanceStore::CheckIn(const auth::Caller& calle
                                                        const std::string& client_id,
                                                        std::optional<int> mood, absl::Time now,
                                                        const WriteKey& key) {
-  Written<v1::AttendanceRecord> out;
   if (auto first = CheckInFirst(caller, s, client_id, mood, now, key)) {
+    Written<v1::AttendanceRecord> out;
     out.response = std::move(*first);
     out.fresh = true;
     out.changed = {true};
     return out;
   }
+  return CheckInGeneral(caller, s, client_id, mood, now, key);
+}
+
+Written<v1::AttendanceRecord> AttendanceStore::CheckInGeneral(const auth::Caller& caller,
+                                                              const SessionContext& s,
+                                                              const std::string& client_id,
+                                                              std::optional<int> mood, absl::Time now,
+                                                              const WriteKey& key) {
+  Written<v1::AttendanceRecord> out;
   bool changed = false;
   bool rules_written = false;
   out.response = idempotency::WriteOnce<v1::AttendanceRecord>(

@@ -5,6 +5,7 @@
 // keeps every earlier version.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -74,11 +75,27 @@ struct Written {
 
 class AttendanceStore {
  public:
-  explicit AttendanceStore(db::Pool& pool);
+  // `answer_on` runs a task elsewhere (the worker pool): where a batch of
+  // first check-ins is answered while the next batch is written. Without
+  // it, the thread writing the batches answers them.
+  explicit AttendanceStore(db::Pool& pool, GroupCommit<FirstCheckIn>::Executor answer_on = nullptr);
 
+  // A check-in, waiting for its batch when it is a client's first.
   Written<v1::AttendanceRecord> CheckIn(const auth::Caller& caller, const SessionContext& session,
                                         const std::string& client_id, std::optional<int> mood,
                                         absl::Time now, const WriteKey& key);
+  // The same without the batch: for a first check-in its batch did not
+  // write (the record or key existed, or the batch failed), and for every
+  // check-in FirstCheckInOf declines.
+  Written<v1::AttendanceRecord> CheckInGeneral(const auth::Caller& caller, const SessionContext& session,
+                                               const std::string& client_id, std::optional<int> mood,
+                                               absl::Time now, const WriteKey& key);
+  // Hands a first check-in (FirstCheckInOf) to the group commit without
+  // waiting. `done` runs once its batch ran, on the thread that ran it, and
+  // must not block: with the record when it was written, with nullopt
+  // when not (CheckInGeneral must run), or with the batch's error.
+  using FirstDone = std::function<void(std::optional<v1::AttendanceRecord>, std::exception_ptr)>;
+  void SubmitFirstCheckIn(FirstCheckIn first, FirstDone done);
   // FAILED_PRECONDITION NOT_CHECKED_IN when the client has no check-in.
   Written<v1::AttendanceRecord> CheckOut(const auth::Caller& caller, const SessionContext& session,
                                          const std::string& client_id, absl::Time now,
@@ -113,8 +130,9 @@ class AttendanceStore {
   // Stored thresholds of these programs (defaults for unknown ones).
   domain::RulesByProgram Rules(const auth::Caller& caller, const std::vector<std::string>& program_ids);
 
-  // CheckIn's usual case, a client with no record yet (checkin_first.cc). Public for tests: CheckIn hands these to a group
-  // commit, which runs concurrent ones as one batch.
+  // CheckIn's usual case, a client with no record yet (checkin_first.cc),
+  // for SubmitFirstCheckIn; nullopt when the general path must run. A
+  // group commit writes concurrent ones as one batch.
   std::optional<FirstCheckIn> FirstCheckInOf(const auth::Caller& caller, const SessionContext& s,
                                              const std::string& client_id, std::optional<int> mood,
                                              absl::Time now, const WriteKey& key);

@@ -8,9 +8,10 @@
 // record and the audit event, which commits as it ends: one round trip. A
 // check-in without a request_id goes the same way, with no key.
 //
-// Check-ins that arrive while others are being written wait for them and
+// Check-ins that arrive while a batch is being written wait for it and
 // then go together (GroupCommit): the statement takes arrays and writes
-// every check-in of the batch, one commit for all. Each check-in is still
+// every check-in of the batch, one commit for all. The API's CheckIn waits
+// without holding a thread (SubmitFirstCheckIn); CheckIn here blocks. Each check-in is still
 // all-or-nothing: when one finds its record or key taken, the statement
 // fails whole, and the batch runs in a transaction whose statement names
 // such check-ins; it rolls back, leaves them out, and the rest run again.
@@ -18,6 +19,7 @@
 // batch failed) writes nothing here and goes on to the general path, which
 // replays, refuses or updates as before.
 #include <algorithm>
+#include <memory>
 #include <set>
 #include <tuple>
 
@@ -244,6 +246,16 @@ void AttendanceStore::WriteFirstCheckIns(const std::vector<FirstCheckIn*>& batch
       return EachAlone(e);
     }
   }
+}
+
+void AttendanceStore::SubmitFirstCheckIn(FirstCheckIn first, FirstDone done) {
+  // Lives until its batch ran; the batch may run on another caller's thread.
+  auto item = std::make_shared<FirstCheckIn>(std::move(first));
+  first_checkins_.Submit(*item, [item, done = std::move(done)](std::exception_ptr error) {
+    if (error) return done(std::nullopt, error);
+    if (!item->written) return done(std::nullopt, nullptr);
+    done(std::move(item->record), nullptr);
+  });
 }
 
 std::optional<v1::AttendanceRecord> AttendanceStore::CheckInFirst(const auth::Caller& caller,
