@@ -24,7 +24,7 @@ std::string_view Metadata(grpc::CallbackServerContext* context, std::string_view
 
 // One unary call from admission to its answer. Shared by the thread
 // running a part of it and any Later that will run the next part.
-struct Ongoing {
+struct Ongoing : std::enable_shared_from_this<Ongoing> {
   Ongoing(CallRunner* runner, grpc::CallbackServerContext* context, const google::protobuf::Message* request,
           CallSpec spec, grpc::ServerUnaryReactor* reactor, std::shared_ptr<Drain::Ticket> ticket)
       : runner(runner), context(context), request(request), spec(spec), reactor(reactor), ticket(std::move(ticket)) {}
@@ -45,7 +45,6 @@ struct Ongoing {
   std::mutex mu;
   int deferrals = 0;   // Defer() calls so far
   bool ended = false;  // answered
-  std::weak_ptr<Ongoing> self;
 };
 
 Later Call::Defer() {
@@ -54,7 +53,7 @@ Later Call::Defer() {
   }
   std::lock_guard lock(ongoing_->mu);
   ++ongoing_->deferrals;
-  return Later(ongoing_->self.lock());
+  return Later(ongoing_->shared_from_this());
 }
 
 void Later::Finish(std::function<void(Call&)> rest) {
@@ -78,7 +77,6 @@ grpc::Status CallRunner::Run(grpc::CallbackServerContext* context, const google:
                              const CallSpec& spec,
                              const std::function<void(Call&)>& work) {
   auto o = std::make_shared<Ongoing>(this, context, &request, spec, nullptr, nullptr);
-  o->self = o;
   Start(o, work);
   return o->status;
 }
@@ -184,7 +182,6 @@ grpc::ServerUnaryReactor* CallRunner::Unary(grpc::CallbackServerContext* context
   std::shared_ptr<Drain::Ticket> ticket;
   if (!Admit(reactor, &ticket)) return reactor;
   auto o = std::make_shared<Ongoing>(this, context, &request, spec, reactor, std::move(ticket));
-  o->self = o;
   pool_.Post([this, o, work = std::move(work)] { Start(o, work); });
   return reactor;
 }
