@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,10 +23,11 @@ class AttendanceUnderTest {
     Start(scheduling_addr);
   }
   // Another replica: its own server on `first`'s database (which must
-  // outlive it).
-  AttendanceUnderTest(const std::string& scheduling_addr, const AttendanceUnderTest& first)
+  // outlive it), its configuration adjusted by `adjust` when given.
+  AttendanceUnderTest(const std::string& scheduling_addr, const AttendanceUnderTest& first,
+                      const std::function<void(config::Config&)>& adjust = nullptr)
       : database_url_(first.database_url()) {
-    Start(scheduling_addr);
+    Start(scheduling_addr, adjust);
   }
   ~AttendanceUnderTest() { app_.reset(); }
 
@@ -38,9 +40,10 @@ class AttendanceUnderTest {
   std::unique_ptr<v1::AttendanceService::Stub> Stub() { return v1::AttendanceService::NewStub(Channel()); }
 
  private:
-  void Start(const std::string& scheduling_addr) {
+  void Start(const std::string& scheduling_addr, const std::function<void(config::Config&)>& adjust = nullptr) {
     config_ = iop::testing::TestConfig("attendance", database_url_, iop::testing::RedisUrl());
     config_.scheduling_addr = scheduling_addr;
+    if (adjust) adjust(config_);
     app_ = std::make_unique<AttendanceApp>(config_);
     app_->runtime().Start();
   }
