@@ -77,6 +77,23 @@ pgbench_tps() {
   awk -v t="$tps" 'BEGIN { printf "%.1f\n", t }'
 }
 
+# Mean latency in µs of the script's statement that starts with `prefix`,
+# sent by one pgbench client, prepared (the latency, failures, statement
+# lines of pgbench -r).
+pgbench_statement_us() {
+  local port=$1 db=$2 script=$3 seconds=$4 prefix=$5
+  local out
+  out=$(pgbench -h 127.0.0.1 -p "$port" -U postgres -n -M prepared -c 1 -T "$seconds" -r -f "$script" "$db" 2>&1)
+  local ms
+  ms=$(awk -v p="$prefix" '$3 == p { print $1; exit }' <<<"$out")
+  if [[ -z "$ms" ]]; then
+    echo "bench: pgbench failed:" >&2
+    echo "$out" >&2
+    return 1
+  fi
+  awk -v m="$ms" 'BEGIN { printf "%d\n", m * 1000 }'
+}
+
 # The "id" of the first object in iopctl's JSON answer.
 first_id() { sed -n 's/.*"id": "\([^"]*\)".*/\1/p' | head -1; }
 

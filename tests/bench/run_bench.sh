@@ -245,6 +245,16 @@ SQL
          END { if (n > 0) printf "%.1f", s / n; else print "n/a" }')
   row P2 "check-ins per batch written together, mean (of $checkin_calls check-ins, ${IOP_BENCH_CHECKIN_CALLERS:-16} callers)" \
     "$batch_mean" "-" "-" "-"
+  # One batch under this load: its database call as the service timed it
+  # (connection, statement, commit flushed), and one batch every so often.
+  read -r batch_call_us batch_every_us < <(curl -fsS --max-time 5 \
+    "http://127.0.0.1:${metrics_port_of[attendance]}/metrics" |
+    awk -v calls="$checkin_calls" -v qps="$checkin_qps" '
+      /^iop_db_query_duration_seconds_sum\{op="CheckIn batch"\}/ { s = $NF }
+      /^iop_db_query_duration_seconds_count\{op="CheckIn batch"\}/ { n = $NF }
+      END { if (n > 0 && qps > 0) printf "%d %d\n", s / n * 1e6, calls / qps / n * 1e6; else print "n/a n/a" }')
+  row P2 "a batch under load, µs: its database call / one batch written every" \
+    "$batch_call_us" "$batch_every_us" "-" "-"
   # What the cores could give at that CPU per check-in, were nothing else
   # to limit it: next to the measured P2, it says whether CPU is the bound.
   checkin_cpu_us=$(( pg_us_checkin + service_us_checkin + driver_us_checkin + redis_us_checkin ))
@@ -275,6 +285,17 @@ SQL
     "$checkin_qps" "$writes_tps" "$(ratio "$checkin_qps" "$writes_tps")" "-"
   row P2 "PostgreSQL CPU µs per CheckIn / per check-in sent by pgbench" "$pg_us_checkin" "$pg_us_writes" \
     "$(ratio "$pg_us_checkin" "$pg_us_writes")" "-"
+  # What one batch's statement costs on its own, from one client with
+  # nothing else running: a part every statement pays and a part per
+  # check-in, from batches of 1 and of 16.
+  for n in 1 16; do
+    sed "s/generate_series(1, 8)/generate_series(1, $n)/" tests/bench/sql/checkin_writes_batch8.sql >"$work/batch$n.sql"
+  done
+  batch1_us=$(pgbench_statement_us "$pg_port" iop_pgbench_checkin "$work/batch1.sql" 3 WITH)
+  batch16_us=$(pgbench_statement_us "$pg_port" iop_pgbench_checkin "$work/batch16.sql" 3 WITH)
+  per_checkin_us=$(( (batch16_us - batch1_us) / 15 ))
+  row P2 "one batch statement alone, µs: fixed part / each check-in (from batches of 1 and 16)" \
+    "$(( batch1_us - per_checkin_us ))" "$per_checkin_us" "-" "-"
   pg_durable off
 fi
 
