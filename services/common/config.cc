@@ -130,6 +130,8 @@ Config Load(const ServiceDefaults& d, const EnvLookup& env) {
   c.max_message_bytes = Integer(env, "IOP_MAX_MESSAGE_BYTES", c.max_message_bytes, 1024, 64 << 20);
   c.db_pool_size = Integer(env, "IOP_DB_POOL_SIZE", c.db_pool_size, 1, 256);
   c.drain_seconds = Integer(env, "IOP_DRAIN_SECONDS", c.drain_seconds, 0, 600);
+  c.request_id_retention_hours =
+      Integer(env, "IOP_REQUEST_ID_RETENTION_HOURS", c.request_id_retention_hours, 1, 24 * 366);
   return c;
 }
 

@@ -3,6 +3,7 @@
 // the one line the operator sees before the process exits.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -43,6 +44,11 @@ struct Config {
   int max_message_bytes = 4 * 1024 * 1024;  // IOP_MAX_MESSAGE_BYTES
   int db_pool_size = 8;                     // IOP_DB_POOL_SIZE
   int drain_seconds = 20;                   // IOP_DRAIN_SECONDS
+  // IOP_REQUEST_ID_RETENTION_HOURS: how long a write's request_id and its
+  // stored answer are kept for retries; older ones are deleted.
+  int request_id_retention_hours = 7 * 24;
+  // How often they are looked for (tests shorten it; not from the environment).
+  std::chrono::milliseconds request_id_purge_period = std::chrono::hours(1);
 };
 
 // Defaults that differ per service: its local gRPC and metrics ports.

@@ -97,6 +97,16 @@ TEST(ConfigTest, BadValuesNameTheVariable) {
   EXPECT_NE(LoadError({{"IOP_JWT_SECRET", kSecret}, {"IOP_DB_POOL_SIZE", "0"}})
                 .find("IOP_DB_POOL_SIZE"),
             std::string::npos);
+  EXPECT_NE(LoadError({{"IOP_JWT_SECRET", kSecret}, {"IOP_REQUEST_ID_RETENTION_HOURS", "0"}})
+                .find("IOP_REQUEST_ID_RETENTION_HOURS"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, RequestIdsAreKeptAWeekUnlessTold) {
+  EXPECT_EQ(Load(kDefaults, Env({{"IOP_JWT_SECRET", kSecret}})).request_id_retention_hours, 168);
+  EXPECT_EQ(Load(kDefaults, Env({{"IOP_JWT_SECRET", kSecret}, {"IOP_REQUEST_ID_RETENTION_HOURS", "48"}}))
+                .request_id_retention_hours,
+            48);
 }
 
 TEST(ConfigTest, TlsNeedsCertAndKeyTogether) {

@@ -1,6 +1,7 @@
 #include "common/runtime.h"
 
 #include "absl/synchronization/mutex.h"
+#include "common/idempotency.h"
 #include "common/migrate.h"
 
 namespace iop::server {
@@ -35,6 +36,20 @@ Runtime::~Runtime() { Shutdown(); }
 void Runtime::Start() {
   metrics_.Serve(config_.metrics_addr);
   host_->Start();
+  // Retries come within minutes; a key kept forever only grows the table.
+  // Every replica runs it: deleting what another already deleted is free.
+  request_id_purge_ = std::make_unique<Periodic>(config_.request_id_purge_period, [this] {
+    try {
+      const std::int64_t deleted = idempotency::Purge(*db_, std::chrono::hours(config_.request_id_retention_hours));
+      if (deleted > 0) {
+        log::Info("request ids past their retention deleted",
+                  {{"service", config_.service}, {"deleted", deleted}});
+      }
+    } catch (const std::exception& e) {
+      log::Warn("deleting old request ids failed; tried again next period",
+                {{"service", config_.service}, {"error", db::ErrorSummary(e)}});
+    }
+  });
 }
 
 void Runtime::Shutdown() { host_->Shutdown(); }

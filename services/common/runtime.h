@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/migrations.h"
+#include "common/periodic.h"
 #include "common/server.h"
 
 namespace iop::server {
@@ -54,6 +55,8 @@ class Runtime {
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<CallRunner> runner_;
   std::unique_ptr<ServiceHost> host_;
+  // Deletes request_ids past their retention; last, so it stops first.
+  std::unique_ptr<Periodic> request_id_purge_;
 };
 
 // main() of every service: config from the environment (one clear line and

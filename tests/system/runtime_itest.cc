@@ -1,11 +1,14 @@
 // The shared runtime seen from outside a real service: the cache fails open
 // when Redis dies or hangs, metrics are served in go-grpc-prometheus form,
-// reflection lists the services, oversized requests are refused.
+// reflection lists the services, oversized requests are refused, request_ids
+// are kept for their retention and no longer.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
 #include <thread>
+
+#include <pqxx/pqxx>
 
 #include "common/raw_call.h"
 #include "iop/scheduling/v1/scheduling.grpc.pb.h"
@@ -143,6 +146,43 @@ TEST_F(RuntimeTest, OversizedRequestIsResourceExhausted) {
   v1::Site site;
   grpc::Status s = stub_->CreateSite(WithToken(admin_).get(), req, &site);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+TEST_F(RuntimeTest, RequestIdsPastTheirRetentionAreDeletedNewerOnesStillReplay) {
+  service_ = std::make_unique<testing::InProcess<scheduling::SchedulingApp>>(
+      "sys_rt", redis_.url(), [](config::Config& c) {
+        c.request_id_retention_hours = 24;
+        c.request_id_purge_period = std::chrono::milliseconds(100);
+      });
+  stub_ = v1::SchedulingService::NewStub(service_->Channel());
+  auto create = [&](const std::string& request_id) {
+    v1::CreateSiteRequest req;
+    req.mutable_site()->set_display_name("Site " + request_id);
+    req.mutable_site()->set_time_zone("UTC");
+    req.set_request_id(request_id);
+    v1::Site site;
+    grpc::Status s = stub_->CreateSite(WithToken(admin_).get(), req, &site);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return site.id();
+  };
+  const std::string old_site = create("site-old");
+  const std::string new_site = create("site-new");
+  pqxx::connection c(service_->database_url());
+  auto keys = [&](const std::string& request_id) {
+    pqxx::nontransaction q(c);
+    return q.exec_params1("SELECT count(*) FROM idempotency_keys WHERE request_id = $1", request_id)[0].as<int>();
+  };
+  {
+    pqxx::nontransaction age(c);
+    age.exec0("UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE request_id = 'site-old'");
+    age.exec0("UPDATE idempotency_keys SET created_at = now() - interval '23 hours' WHERE request_id = 'site-new'");
+  }
+  EXPECT_TRUE(iop::testing::Eventually([&] { return keys("site-old") == 0; })) << "the old key was never deleted";
+  EXPECT_EQ(keys("site-new"), 1);
+  // Within its retention a retry replays the first answer; past it, the
+  // request is new again.
+  EXPECT_EQ(create("site-new"), new_site);
+  EXPECT_NE(create("site-old"), old_site);
 }
 
 }  // namespace
