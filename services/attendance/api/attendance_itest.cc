@@ -148,11 +148,6 @@ TEST_F(AttendanceTest, CheckInsWaitingForTheirBatchHoldNoWorker) {
   hold.exec_params0("INSERT INTO idempotency_keys (org_id, method, request_id, fingerprint) VALUES ($1, 'CheckIn', 'held-0', '')",
                     w.org);
   pqxx::connection observer(svc_->database_url());
-  auto waiting_on_locks = [&] {
-    pqxx::nontransaction q(observer);
-    return q.exec1("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")[0]
-        .as<int>();
-  };
   const auto [batches_before, small_before] = Batches(svc_->app(), kWorkers);
   std::atomic<int> ok{0}, sent{0};
   std::vector<std::thread> threads;
@@ -164,7 +159,7 @@ TEST_F(AttendanceTest, CheckInsWaitingForTheirBatchHoldNoWorker) {
     if (s.ok() && mine.status() == v1::ATTENDANCE_STATUS_PRESENT && mine.version() == 1) ++ok;
   };
   threads.emplace_back(check_in, 0);
-  ASSERT_TRUE(iop::testing::Eventually([&] { return waiting_on_locks() == 1; }));
+  ASSERT_TRUE(iop::testing::Eventually([&] { return WaitingOnLocks(observer) == 1; }));
   for (int i = 1; i < kClients; ++i) threads.emplace_back(check_in, i);
   // Every worker is free again once the calls are queued for the next batch.
   EXPECT_TRUE(iop::testing::Eventually(

@@ -18,12 +18,6 @@ namespace {
 
 constexpr int kClients = 12;
 
-int WaitingOnLocks(pqxx::connection& c) {
-  pqxx::nontransaction q(c);
-  return q.exec1("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
-      [0].as<int>();
-}
-
 TEST(AttendanceShutdownTest, StoppingWhileCheckInsWaitForTheirBatchEndsEveryCallAndLosesNone) {
   FakeScheduling fake;
   AttendanceUnderTest survivor(fake.address(), "att_stop");

@@ -163,4 +163,11 @@ inline int RecordRows(const std::string& database_url, const std::string& org) {
   return tx.exec_params1("SELECT count(*) FROM attendance_records WHERE org_id=$1", org)[0].as<int>();
 }
 
+// Sessions of `c`'s database waiting for a lock (a batch held by a test).
+inline int WaitingOnLocks(pqxx::connection& c) {
+  pqxx::nontransaction q(c);
+  return q.exec1("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+      [0].as<int>();
+}
+
 }  // namespace iop::attendance::testing
